@@ -1,0 +1,9 @@
+//! fieldvoice: dictated field-service reports and IVR menus turned into verified CRM records.
+//!
+//! Pure core (no I/O): [`audio`], [`extract`]. Adapters behind traits: [`transcribe`], [`model`].
+//! See the README for the architecture and DESIGN notes.
+
+pub mod audio;
+pub mod extract;
+pub mod model;
+pub mod transcribe;
