@@ -4,6 +4,9 @@
 //! See the README for the architecture and DESIGN notes.
 
 pub mod audio;
+pub mod config;
 pub mod extract;
+pub mod http;
 pub mod model;
+pub mod store;
 pub mod transcribe;

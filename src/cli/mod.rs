@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod crm;
 mod extract;
 mod model;
 mod transcribe;
@@ -24,6 +25,8 @@ enum Command {
     Extract(extract::Args),
     /// Fetch, convert and list Whisper models.
     Model(model::Args),
+    /// Import CRM data (customers, assets) into the store.
+    Crm(crm::Args),
 }
 
 /// Parses the command line and runs the command; errors are printed as one line on stderr.
@@ -33,6 +36,7 @@ pub fn main() -> ExitCode {
         Command::Transcribe(args) => transcribe::run(args),
         Command::Extract(args) => extract::run(args),
         Command::Model(args) => model::run(args),
+        Command::Crm(args) => crm::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,156 @@
+//! Service configuration in two steps: [`RawConfig`] (every setting optional, from a TOML file, env vars
+//! and flags, later sources overriding earlier ones) is validated once into a [`Config`]. Must not depend
+//! on http, jobs or app.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Settings as given, none validated. Field names are the TOML keys.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    /// Whisper model name or path for the workers.
+    pub model: Option<String>,
+    pub max_upload_bytes: Option<u64>,
+    /// Job-processing loops in this process (0: API only; `fieldvoice worker` runs them elsewhere).
+    pub workers: Option<usize>,
+    /// External CRM endpoints that receive verified reports.
+    pub webhook_urls: Option<Vec<String>>,
+    /// Key for the `X-Fieldvoice-Signature` HMAC-SHA256 header.
+    pub webhook_secret: Option<String>,
+    /// Also send `report.confirmed` to the customer's contact hook.
+    pub confirm_to_customer: Option<bool>,
+}
+
+/// Why a configuration was refused; names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("{setting}: {reason}")]
+    Invalid { setting: &'static str, reason: String },
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub model: String,
+    pub max_upload_bytes: u64,
+    pub workers: usize,
+    pub webhook_urls: Vec<String>,
+    pub webhook_secret: Option<String>,
+    pub confirm_to_customer: bool,
+}
+
+/// The embedded default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/fieldvoice.db";
+/// 25 MiB: about 13 minutes of 16 kHz 16-bit mono WAV.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
+
+impl RawConfig {
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> Result<RawConfig, ConfigError> {
+        let err = |reason: String| ConfigError::File { path: path.display().to_string(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        toml::from_str(&text).map_err(|e| err(e.to_string()))
+    }
+
+    /// `self` with every setting `over` gives replacing this one's.
+    pub fn overridden_by(self, over: RawConfig) -> RawConfig {
+        RawConfig {
+            database_url: over.database_url.or(self.database_url),
+            listen: over.listen.or(self.listen),
+            data_dir: over.data_dir.or(self.data_dir),
+            model: over.model.or(self.model),
+            max_upload_bytes: over.max_upload_bytes.or(self.max_upload_bytes),
+            workers: over.workers.or(self.workers),
+            webhook_urls: over.webhook_urls.or(self.webhook_urls),
+            webhook_secret: over.webhook_secret.or(self.webhook_secret),
+            confirm_to_customer: over.confirm_to_customer.or(self.confirm_to_customer),
+        }
+    }
+
+    /// Fills defaults and checks every setting.
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let database_url = self.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite://")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                setting: "database_url",
+                reason: format!("`{database_url}` is neither sqlite://PATH nor postgres://..."),
+            });
+        }
+        let listen_text = self.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen_text.parse().map_err(|e| ConfigError::Invalid {
+            setting: "listen",
+            reason: format!("`{listen_text}` is not HOST:PORT ({e})"),
+        })?;
+        let max_upload_bytes = self.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD_BYTES);
+        if max_upload_bytes < 1024 {
+            return Err(ConfigError::Invalid { setting: "max_upload_bytes", reason: "at least 1024".into() });
+        }
+        let webhook_urls = self.webhook_urls.unwrap_or_default();
+        for url in &webhook_urls {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid { setting: "webhook_urls", reason: format!("`{url}` is not an http(s) URL") });
+            }
+        }
+        let webhook_secret = self.webhook_secret.filter(|s| !s.is_empty());
+        if !webhook_urls.is_empty() && webhook_secret.is_none() {
+            return Err(ConfigError::Invalid { setting: "webhook_secret", reason: "required when webhook_urls are set".into() });
+        }
+        Ok(Config {
+            database_url,
+            listen,
+            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("data")),
+            model: self.model.unwrap_or_else(|| "tiny.en".into()),
+            max_upload_bytes,
+            workers: self.workers.unwrap_or(1),
+            webhook_urls,
+            webhook_secret,
+            confirm_to_customer: self.confirm_to_customer.unwrap_or(false),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        let c = RawConfig::default().validate().unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.max_upload_bytes, DEFAULT_MAX_UPLOAD_BYTES);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let file: RawConfig = toml::from_str("listen = \"0.0.0.0:9000\"\nworkers = 2\n").unwrap();
+        let flags = RawConfig { listen: Some("127.0.0.1:1".into()), ..Default::default() };
+        let c = file.overridden_by(flags).validate().unwrap();
+        assert_eq!((c.listen.port(), c.workers), (1, 2));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let err = RawConfig { listen: Some("nowhere".into()), ..Default::default() }.validate().unwrap_err();
+        assert!(err.to_string().starts_with("listen: `nowhere`"), "{err}");
+        let err = RawConfig { database_url: Some("mysql://x".into()), ..Default::default() }.validate().unwrap_err();
+        assert!(err.to_string().contains("database_url"), "{err}");
+        let hooks = RawConfig { webhook_urls: Some(vec!["http://crm/hook".into()]), ..Default::default() };
+        assert!(hooks.validate().unwrap_err().to_string().contains("webhook_secret"));
+        assert!(toml::from_str::<RawConfig>("lisen = 1").is_err(), "unknown keys are refused");
+    }
+}
