@@ -1,5 +1,6 @@
 //! Forms as data: a form file in prompts/ (TOML) parsed and validated into [`Form`]. Pure: parsing takes
-//! text; only [`Form::load`] and [`load_forms`] read files. Must not depend on the matcher or the CRM.
+//! text; only [`Form::load`] and [`load_forms`] read files. Must not depend on the matcher or the CRM
+//! (the cue index is built from the fields by `cues`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -95,6 +96,8 @@ pub struct Form {
     pub name: String,
     pub title: BTreeMap<String, String>,
     pub fields: Vec<Field>,
+    /// The cues indexed for matching, built on first use.
+    index: std::sync::OnceLock<super::cues::CueIndex>,
 }
 
 /// Why a form file was refused: always names the file and line, and the field when one is at fault.
@@ -309,7 +312,12 @@ impl Form {
                 values,
             });
         }
-        Ok(Form { name, title: raw.title, fields })
+        Ok(Form { name, title: raw.title, fields, index: std::sync::OnceLock::new() })
+    }
+
+    /// The cue index the matcher uses.
+    pub fn cue_index(&self) -> &super::cues::CueIndex {
+        self.index.get_or_init(|| super::cues::CueIndex::build(&self.fields))
     }
 
     /// The field with this name.

@@ -1,0 +1,492 @@
+//! The cue matcher: splits a transcript into sentences and clauses, finds each field's cues in any order,
+//! falls back on the shape of values when cues are missing, applies spoken corrections, and never invents a
+//! value. Scoring and CRM checks are in `score` and `check`; must not depend on I/O or the transcriber.
+
+use std::collections::BTreeMap;
+
+use super::cues::CueHit;
+use super::form::{FieldType, Form};
+use super::result::{Extraction, Part, Value};
+use super::text::{
+    clauses, clean_value, is_empty_talk, is_word_char, lower_same_len, sentences, skip_correction, skip_leading,
+    starts_with_word, token_starts, trim_end,
+};
+use super::directory::AssetLookup;
+use super::text::skip_words;
+use super::values::{Doc, after_cue, directory_name_at, read_enum, read_enum_clause, read_hours, read_parts, read_tag, read_value};
+use super::{ExtractOptions, check, score};
+
+/// How a value was recognised; decides the cue part of its confidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    /// After a label cue ("labor", "status:").
+    Label,
+    /// Introduced by a verb that stays in the value ("replaced"), or a whole clause that is an enum synonym.
+    Verb,
+    /// Said as a correction of the value before it.
+    Correction,
+    /// Guessed from the value's shape alone (a lone tag, "two hours", an uncued clause).
+    Shape,
+}
+
+/// One piece of transcript claimed by a field.
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    pub field: usize,
+    /// Byte range the claim covers (cue included), used to bound other claims.
+    pub start: usize,
+    pub end: usize,
+    /// Typed value, or `None` for text and part lists (read once their region is known).
+    pub value: Option<Value>,
+    /// Byte range of the value itself.
+    pub value_start: usize,
+    pub value_end: usize,
+    pub quality: Quality,
+    pub cue: Option<String>,
+}
+
+/// A field's final reading before checks: value, byte span, quality, cue, spoken text.
+#[derive(Debug, Clone)]
+pub(crate) struct Reading {
+    pub value: Value,
+    pub start: usize,
+    pub end: usize,
+    pub quality: Quality,
+    pub cue: Option<String>,
+    pub source: &'static str,
+}
+
+/// "zh" when the text holds CJK ideographs, else "en".
+pub fn detect_language(text: &str) -> &'static str {
+    if text.chars().any(|c| matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF)) { "zh" } else { "en" }
+}
+
+/// Runs `form` over `text`.
+pub fn extract(form: &Form, text: &str, opts: &ExtractOptions<'_>) -> Extraction {
+    let lang = opts.language.unwrap_or_else(|| detect_language(text));
+    let lower = lower_same_len(text);
+    let names = opts.directory.map(|d| d.vocabulary().customers).unwrap_or_default();
+    let doc = Doc { text, lower: &lower, lang, reference: opts.reference_date, directory: opts.directory, names };
+    let mut claims: Vec<Claim> = Vec::new();
+    let mut pieces: BTreeMap<usize, Vec<Reading>> = BTreeMap::new();
+    for (index, &sentence) in sentences(text).iter().enumerate() {
+        sentence_claims(form, &doc, sentence, index == 0, &mut claims);
+        resolve_sentence(form, &doc, sentence, index == 0, &mut claims, &mut pieces);
+    }
+    let readings = merge(form, pieces);
+    let mut extraction = check::finish(form, &doc, readings);
+    score::apply(&mut extraction, text, opts.words);
+    extraction
+}
+
+fn overlaps(claims: &[Claim], start: usize, end: usize) -> bool {
+    claims.iter().any(|c| c.start < end && start < c.end)
+}
+
+fn next_claim_start(claims: &[Claim], after: usize, limit: usize) -> usize {
+    claims.iter().filter(|c| c.start >= after).map(|c| c.start).fold(limit, usize::min)
+}
+
+fn typed(field: usize, start: usize, read: super::values::Read, quality: Quality, cue: Option<String>) -> Claim {
+    Claim {
+        field,
+        start,
+        end: read.end,
+        value: Some(read.value),
+        value_start: read.start,
+        value_end: read.end,
+        quality,
+        cue,
+    }
+}
+
+/// Finds the claims of one sentence: whole-clause enum synonyms, cues, corrections, then value shapes.
+fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize), first: bool, claims: &mut Vec<Claim>) {
+    let from = claims.len();
+    let clause_list = clauses(doc.text, (s_start, s_end));
+    // 1. A clause that is nothing but an enum value ("Job closed.", "still waiting for parts").
+    for &(c_start, c_end) in &clause_list {
+        let at = skip_leading(doc.lower, c_start, c_end);
+        let end = trim_end(doc.lower, at, c_end);
+        for (fi, field) in form.fields.iter().enumerate().filter(|(_, f)| f.kind == FieldType::Enum) {
+            if let Some(read) = read_enum_clause(doc, field, at, end) {
+                claims.push(typed(fi, at, read, Quality::Verb, None));
+            }
+        }
+    }
+    // 2. Cues, left to right, longest first; a cue whose value does not follow is no cue.
+    let mut open_text: Option<usize> = None;
+    for hit in cue_hits(form, doc, s_start, s_end) {
+        if overlaps(&claims[from..], hit.start, hit.end) {
+            continue;
+        }
+        let field = &form.fields[hit.field];
+        if matches!(field.kind, FieldType::Text | FieldType::PartList) {
+            // A second verb of the same field continues its value ("replaced the fuse and reset the control").
+            if open_text == Some(hit.field) {
+                continue;
+            }
+            let clause_start = clause_list.iter().find(|c| c.0 <= hit.start && hit.start < c.1).map_or(s_start, |c| c.0);
+            let start = if hit.keep { extend_back(doc, hit.start, clause_start, &claims[from..]) } else { hit.start };
+            claims.push(Claim {
+                field: hit.field,
+                start,
+                end: hit.end,
+                value: None,
+                value_start: if hit.keep { start } else { hit.end },
+                value_end: hit.end,
+                quality: if hit.keep { Quality::Verb } else { Quality::Label },
+                cue: Some(hit.phrase.clone()),
+            });
+            open_text = Some(hit.field);
+            continue;
+        }
+        let limit = next_claim_start(&claims[from..], hit.end, s_end);
+        if let Some(read) = read_value(doc, field, hit.end, limit) {
+            claims.push(typed(hit.field, hit.start, read, Quality::Label, Some(hit.phrase.clone())));
+            open_text = None;
+        }
+    }
+    // 3. Per clause: a correction of the value said before it, else value shapes.
+    let mut pending = false;
+    for &(c_start, c_end) in &clause_list {
+        let lead = skip_leading(doc.lower, c_start, c_end);
+        let (at, corrected) = match skip_correction(doc.lower, lead, c_end) {
+            Some(after) => (after, true),
+            None => (lead, std::mem::take(&mut pending)),
+        };
+        if corrected && trim_end(doc.lower, at, c_end) <= at {
+            pending = true;
+            continue;
+        }
+        if corrected && !overlaps(&claims[from..], at, at + 1) {
+            let limit = next_claim_start(&claims[from..], at, s_end);
+            let prev = claims.iter().filter(|c| c.start < at && c.value.is_some()).max_by_key(|c| c.start).map(|c| c.field);
+            if let Some(prev) = prev
+                && let Some(read) = read_value(doc, &form.fields[prev], at, limit)
+            {
+                claims.push(typed(prev, at, read, Quality::Correction, None));
+                continue;
+            }
+        }
+        shape_in_gaps(form, doc, (c_start, c_end), first, claims, from);
+    }
+    claims[from..].sort_by_key(|c| c.start);
+}
+
+/// A verb cue's value starts earlier when an adverb or another action verb opens its clause ("chemically
+/// cleaned the plates", "retuned the controller and replaced the positioner").
+fn extend_back(doc: &Doc<'_>, at: usize, clause_start: usize, claims: &[Claim]) -> usize {
+    let lead = skip_leading(doc.lower, clause_start, at);
+    if lead >= at || overlaps(claims, lead, at) {
+        return at;
+    }
+    let before = doc.lower[lead..at].trim_end();
+    let single_adverb = !before.contains(' ') && before.len() > 3 && before.ends_with("ly");
+    if single_adverb || past_verb_with_object(doc, lead, at) { lead } else { at }
+}
+
+fn cue_hits(form: &Form, doc: &Doc<'_>, start: usize, end: usize) -> Vec<CueHit> {
+    let index = form.cue_index();
+    let mut hits = Vec::new();
+    let mut covered = start;
+    for at in token_starts(&doc.text[start..end]).into_iter().map(|i| start + i) {
+        if at < covered {
+            continue;
+        }
+        if let Some(hit) = index.longest_at(doc.lang, doc.lower, at).filter(|h| h.end <= end) {
+            covered = hit.end;
+            hits.push(hit);
+        }
+    }
+    hits
+}
+
+/// Value shapes in the unclaimed parts of a clause: a duration at its start, an action verb with an object,
+/// a CRM customer name, a tag (first sentence, or one the CRM knows).
+fn shape_in_gaps(form: &Form, doc: &Doc<'_>, (c_start, c_end): (usize, usize), first: bool, claims: &mut Vec<Claim>, from: usize) {
+    let at = skip_leading(doc.lower, c_start, c_end);
+    let end = trim_end(doc.lower, at, c_end);
+    if at >= end {
+        return;
+    }
+    let field_of = |kind: FieldType| form.fields.iter().position(|f| f.kind == kind);
+    if !overlaps(&claims[from..], at, end) {
+        if let Some(fi) = field_of(FieldType::Hours)
+            && let Some(read) = read_hours(doc, at, end)
+        {
+            claims.push(typed(fi, at, read, Quality::Shape, None));
+            return;
+        }
+        if let Some(fi) = form.fields.iter().position(|f| f.name == "action" && f.kind == FieldType::Text)
+            && past_verb_with_object(doc, at, end)
+        {
+            claims.push(Claim { field: fi, start: at, end: at, value: None, value_start: at, value_end: at, quality: Quality::Shape, cue: None });
+            return;
+        }
+    }
+    let claimed_until = |claims: &[Claim], i: usize| claims.iter().filter(|c| c.start <= i && i < c.end).map(|c| c.end).max();
+    if let Some(fi) = field_of(FieldType::Customer)
+        && doc.directory.is_some()
+    {
+        let mut i = at;
+        while i < end {
+            if let Some(next) = claimed_until(&claims[from..], i) {
+                i = next;
+                continue;
+            }
+            let word_start = i == at || doc.text[..i].chars().next_back().is_some_and(|c| !is_word_char(c));
+            if word_start && let Some(read) = directory_name_at(doc, i, next_claim_start(&claims[from..], i, end)) {
+                i = read.end;
+                claims.push(typed(fi, read.start, read, Quality::Shape, None));
+                continue;
+            }
+            i += doc.text[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    if let Some(fi) = field_of(FieldType::AssetTag) {
+        let mut i = at;
+        while i < end {
+            if let Some(next) = claimed_until(&claims[from..], i) {
+                i = next;
+                continue;
+            }
+            let gap_end = next_claim_start(&claims[from..], i, end);
+            if let Some(read) = read_tag(doc, i, gap_end, false) {
+                let known = doc.directory.is_some_and(|d| matches!(d.asset(value_text(&read.value)), AssetLookup::Found(_)));
+                if first || known {
+                    claims.push(typed(fi, read.start, read, Quality::Shape, None));
+                }
+            }
+            i = gap_end;
+        }
+    }
+}
+
+fn value_text(v: &Value) -> &str {
+    match v {
+        Value::Text(t) => t,
+        _ => "",
+    }
+}
+
+/// "washed the condenser": a past-tense verb followed by an article or particle.
+fn past_verb_with_object(doc: &Doc<'_>, at: usize, end: usize) -> bool {
+    let first_end = doc.lower[at..end].find(|c: char| !is_word_char(c)).map_or(end, |i| at + i);
+    let word = &doc.lower[at..first_end];
+    if word.len() < 5 || !word.ends_with("ed") {
+        return false;
+    }
+    let next = super::text::skip_seps(doc.lower, first_end, end);
+    ["the", "a", "an", "all", "both", "up", "out", "off", "down", "in", "new", "it", "and"]
+        .iter()
+        .any(|w| starts_with_word(doc.lower, next, w).is_some())
+}
+
+fn reading(value: Value, start: usize, end: usize, quality: Quality, cue: Option<String>) -> Reading {
+    Reading { value, start, end, quality, cue, source: quality.label() }
+}
+
+/// Reads text and part-list claims up to the next claim, and unclaimed words as the fault.
+fn resolve_sentence(
+    form: &Form,
+    doc: &Doc<'_>,
+    (s_start, s_end): (usize, usize),
+    first: bool,
+    claims: &mut Vec<Claim>,
+    pieces: &mut BTreeMap<usize, Vec<Reading>>,
+) {
+    let unpunctuated = clauses(doc.text, (s_start, s_end)).len() == 1;
+    let mut k = claims.iter().position(|c| c.start >= s_start).unwrap_or(claims.len());
+    while k < claims.len() {
+        let next = claims.get(k + 1).map_or(s_end, |n| n.start);
+        if claims[k].value.is_some() {
+            k += 1;
+            continue;
+        }
+        let (fi, quality, cue) = (claims[k].field, claims[k].quality, claims[k].cue.clone());
+        let mut from = skip_leading(doc.lower, claims[k].value_start, next);
+        if quality == Quality::Label {
+            from = after_cue(doc, from, next);
+        }
+        let mut to = trim_end(doc.lower, from, next);
+        // Unpunctuated dictation: a duration and a status said at the end belong to their own fields.
+        if unpunctuated && next == s_end {
+            let tail = trailing_values(form, doc, from, to);
+            if let Some(first_tail) = tail.first() {
+                to = trim_end(doc.lower, from, first_tail.start);
+                claims.extend(tail);
+            }
+        }
+        claims[k].end = next.max(claims[k].end);
+        k += 1;
+        if to <= from {
+            continue;
+        }
+        let field = &form.fields[fi];
+        let list = pieces.entry(fi).or_default();
+        match field.kind {
+            FieldType::PartList => {
+                let parts = read_parts(doc, from, to);
+                if let (Some(p0), Some(pn)) = (parts.first(), parts.last()) {
+                    let (s, e) = (p0.1, pn.2);
+                    let items: Vec<Part> = parts.into_iter().map(|p| p.0).collect();
+                    list.push(reading(Value::Parts(items), s, e, quality, cue));
+                }
+            }
+            _ if field.name == "action" => {
+                for (p_start, p_end) in clauses(doc.text, (from, to)) {
+                    let ps = skip_leading(doc.lower, p_start, p_end);
+                    let pe = trim_end(doc.lower, ps, p_end);
+                    if pe > ps {
+                        list.push(reading(Value::Text(clean_value(doc.text, doc.lower, ps, pe)), ps, pe, quality, cue.clone()));
+                    }
+                }
+            }
+            _ => {
+                let from = skip_words(doc.lower, from, to, ARTICLES);
+                list.push(reading(Value::Text(clean_value(doc.text, doc.lower, from, to)), from, to, quality, cue));
+            }
+        }
+    }
+    let in_sentence: Vec<&Claim> = claims.iter().filter(|c| c.start >= s_start && c.start < s_end).collect();
+    for c in in_sentence.iter().filter(|c| c.value.is_some()) {
+        let value = c.value.clone().unwrap_or(Value::Bool(false));
+        pieces.entry(c.field).or_default().push(reading(value, c.value_start, c.value_end, c.quality, c.cue.clone()));
+    }
+    let covered: Vec<(usize, usize)> = in_sentence.iter().map(|c| (c.start, c.end)).collect();
+    let identity = in_sentence.iter().any(|c| {
+        c.value.is_some() && matches!(form.fields[c.field].kind, FieldType::AssetTag | FieldType::Customer)
+    });
+    unclaimed(form, doc, (s_start, s_end), &covered, identity, first, pieces);
+}
+
+const ARTICLES: &[&str] = &["the", "a", "an"];
+
+/// A duration and/or an enum value that end a text region ("... reset the overload 45 minutes done").
+fn trailing_values(form: &Form, doc: &Doc<'_>, from: usize, to: usize) -> Vec<Claim> {
+    let mut out = Vec::new();
+    let mut end = to;
+    if let Some((fi, field)) = form.fields.iter().enumerate().find(|(_, f)| f.kind == FieldType::Enum) {
+        let starts = token_starts(&doc.text[from..to]);
+        if let Some(read) = starts.iter().map(|i| from + i).filter(|&i| i > from).find_map(|i| read_enum(doc, field, i, to).filter(|r| r.end == to)) {
+            end = trim_end(doc.lower, from, read.start);
+            out.push(typed(fi, read.start, read, Quality::Shape, None));
+        }
+    }
+    if let Some(fi) = form.fields.iter().position(|f| f.kind == FieldType::Hours) {
+        let slice = &doc.text[from..end];
+        if let Some(f) = super::normalise::find_hours(slice).into_iter().find(|f| from + f.end == end && f.start > 0) {
+            let read = super::values::Read { value: Value::Number(f.value), start: from + f.start, end: from + f.end };
+            out.insert(0, typed(fi, read.start, read, Quality::Shape, None));
+        }
+    }
+    out
+}
+
+/// Words that make an unclaimed phrase read as a fault rather than the name of a piece of equipment.
+fn fault_like(form: &Form, doc: &Doc<'_>, fi: usize, start: usize, end: usize) -> bool {
+    let lower = &doc.lower[start..end];
+    if form.fields[fi].hints(doc.lang).iter().any(|h| lower.contains(h.as_str())) {
+        return true;
+    }
+    if doc.lang == "zh" {
+        return lower.contains('不') || lower.contains('没');
+    }
+    lower.split(|c: char| !is_word_char(c) && c != '\'').any(|w| {
+        (w.len() > 4 && (w.ends_with("ing") || w.ends_with("ed"))) || w.ends_with("n't") || matches!(w, "not" | "no" | "won't" | "too" | "keeps")
+    })
+}
+
+/// Words nobody claimed: the fault when they say what is wrong; in the first sentence, capitalised words on
+/// their own are the customer ("Maple Court Apartments, lift controller unit 4410").
+fn unclaimed(
+    form: &Form,
+    doc: &Doc<'_>,
+    (s_start, s_end): (usize, usize),
+    covered: &[(usize, usize)],
+    identity: bool,
+    first: bool,
+    pieces: &mut BTreeMap<usize, Vec<Reading>>,
+) {
+    let Some(fi) = form.fields.iter().position(|f| f.name == "fault" && f.kind == FieldType::Text) else { return };
+    let mut edges: Vec<(usize, usize)> = covered.to_vec();
+    edges.sort();
+    let mut gaps = Vec::new();
+    let mut at = s_start;
+    for &(s, e) in &edges {
+        if s > at {
+            gaps.push((at, s));
+        }
+        at = at.max(e);
+    }
+    if at < s_end {
+        gaps.push((at, s_end));
+    }
+    for (g_start, g_end) in gaps {
+        let from = skip_leading(doc.lower, g_start, g_end);
+        let to = trim_end(doc.lower, from, g_end);
+        if to <= from || is_empty_talk(doc.lower, from, to) {
+            continue;
+        }
+        let sep = |a: usize, b: usize| doc.text[a..b].contains([',', ':', '，', '：']);
+        let whole = (g_start == s_start || sep(g_start, from) || ends_clause(doc.text, g_start))
+            && (g_end == s_end || sep(to, g_end));
+        let customer = form.fields.iter().position(|f| f.kind == FieldType::Customer);
+        if first && whole && identity && let Some(ci) = customer
+            && !pieces.contains_key(&ci)
+            && is_name(doc, from, to)
+        {
+            pieces.entry(ci).or_default().push(reading(Value::Text(clean_value(doc.text, doc.lower, from, to)), from, to, Quality::Shape, None));
+            continue;
+        }
+        if (identity || !whole) && !fault_like(form, doc, fi, from, to) {
+            continue;
+        }
+        let from = skip_words(doc.lower, from, to, ARTICLES);
+        pieces.entry(fi).or_default().push(reading(Value::Text(clean_value(doc.text, doc.lower, from, to)), from, to, Quality::Shape, None));
+    }
+}
+
+/// True when the text before `at` ends with a clause separator (spaces aside).
+fn ends_clause(text: &str, at: usize) -> bool {
+    text[..at].trim_end().ends_with([',', ':', '，', '：'])
+}
+
+/// Two or more capitalised words and nothing else (English), e.g. "Maple Court Apartments".
+fn is_name(doc: &Doc<'_>, from: usize, to: usize) -> bool {
+    let words: Vec<&str> = doc.text[from..to].split_whitespace().collect();
+    doc.lang == "en" && words.len() >= 2 && words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase) && w.chars().all(|c| c.is_alphabetic() || c == '\'' || c == '&'))
+}
+
+/// One reading per field: text pieces joined with "; ", part lists concatenated, otherwise the last said.
+fn merge(form: &Form, pieces: BTreeMap<usize, Vec<Reading>>) -> BTreeMap<usize, Reading> {
+    let mut out = BTreeMap::new();
+    for (fi, mut list) in pieces {
+        list.sort_by_key(|r| r.start);
+        let Some(last) = list.last().cloned() else { continue };
+        let first = &list[0];
+        let merged = match form.fields[fi].kind {
+            FieldType::Text => {
+                let texts: Vec<&str> = list.iter().filter_map(|r| match &r.value {
+                    Value::Text(t) if !t.is_empty() => Some(t.as_str()),
+                    _ => None,
+                }).collect();
+                if texts.is_empty() {
+                    continue;
+                }
+                Reading { value: Value::Text(texts.join("; ")), start: first.start, quality: first.quality, cue: first.cue.clone(), source: first.source, ..last }
+            }
+            FieldType::PartList => {
+                let all: Vec<Part> = list.iter().flat_map(|r| match &r.value {
+                    Value::Parts(p) => p.clone(),
+                    _ => Vec::new(),
+                }).collect();
+                Reading { value: Value::Parts(all), start: first.start, quality: first.quality, cue: first.cue.clone(), source: first.source, ..last }
+            }
+            _ => last,
+        };
+        out.insert(fi, merged);
+    }
+    out
+}
