@@ -195,6 +195,15 @@ fn day_first(toks: &[Tok<'_>], i: usize, r: NaiveDate) -> Option<(NaiveDate, usi
     if let Some((m, k2)) = month_at(toks, k + usize::from(of)) {
         return with_year(r, toks, k2, m, d);
     }
+    // "the 3rd of next month", "the 20th of this month"
+    if of && is_word(toks, k + 2, &["month"]) {
+        let months = match word(toks, k + 1)? {
+            "next" => 1,
+            "this" => 0,
+            _ => return None,
+        };
+        return first_of_month(r, months)?.with_day(d).map(|v| (v, k + 3));
+    }
     // A day alone needs "the" and an ordinal form ("the 3rd", "the third"), not a plain number.
     let ordinal_form = k > j + 1 || toks[j].kind == Kind::Word;
     (the && ordinal_form).then(|| day_only(r, d).map(|v| (v, k)))?

@@ -21,6 +21,12 @@ enum Elem {
     /// Several digits.
     Digits,
     Letters,
+    /// A NATO word: in running text only next to another letter ("hotel x-ray 204", not "hotel 4").
+    Nato,
+}
+
+fn is_letters(kind: Elem) -> bool {
+    matches!(kind, Elem::Letters | Elem::Nato)
 }
 
 const NATO: [&str; 26] = [
@@ -89,6 +95,7 @@ fn nato(toks: &[Tok<'_>], i: usize) -> Option<(char, usize)> {
 fn element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem, usize)> {
     let t = toks.get(i)?;
     match t.kind {
+        Kind::Num if mode == Mode::Find && super::is_ordinal_suffix(toks, i) => None,
         Kind::Num => {
             let mut s: String = t.norm.chars().filter(char::is_ascii_digit).collect();
             // Whisper renders "four four seven one" as "4.71": a point after a single leading digit in a tag
@@ -147,13 +154,18 @@ fn word_element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem,
         return Some((v.to_string(), kind, j));
     }
     if let Some((c, j)) = nato(toks, i) {
-        return Some((c.to_string(), Elem::Letters, j));
+        return Some((c.to_string(), Elem::Nato, j));
     }
+    let after_num = i > 0 && toks[i - 1].end == t.start && toks[i - 1].kind == Kind::Num;
+    if after_num && t.is(&["st", "nd", "rd", "th", "am", "pm"]) {
+        return None;
+    }
+    let upper = t.raw.chars().all(|c| c.is_ascii_uppercase());
+    // Letters glued before digits ("hx204"); after digits only in capitals ("204B", not "5kg").
     let glued = toks
         .get(i + 1)
-        .is_some_and(|n| n.start == t.end && n.kind != Kind::Punct)
-        || (i > 0 && toks[i - 1].end == t.start && toks[i - 1].kind == Kind::Num);
-    let upper = t.raw.chars().all(|c| c.is_ascii_uppercase());
+        .is_some_and(|n| n.start == t.end && matches!(n.kind, Kind::Num | Kind::Han))
+        || (after_num && upper);
     let dotted = toks
         .get(i + 1)
         .is_some_and(|n| n.raw == "." && n.start == t.end);
@@ -179,13 +191,14 @@ fn separator(toks: &[Tok<'_>], i: usize, prev: Elem, mode: Mode) -> usize {
     let Some(t) = toks.get(i) else { return i };
     let joins = match t.kind {
         Kind::Punct => match t.raw {
-            "-" | "–" | "_" | "/" => true,
+            "-" | "–" | "_" => true,
+            "/" => mode == Mode::Whole,
             "," | "，" | "、" => mode == Mode::Whole || prev == Elem::Digit,
             "." | "·" => {
                 let tight = i > 0
                     && toks[i - 1].end == t.start
                     && toks.get(i + 1).is_some_and(|n| n.start == t.end);
-                mode == Mode::Whole || prev == Elem::Letters || tight
+                mode == Mode::Whole || is_letters(prev) || tight
             }
             _ => false,
         },
@@ -207,6 +220,10 @@ fn run(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, usize, bool)> 
     let mut j = i;
     let mut digits_seen = false;
     let mut letter_count = 0;
+    let mut prev: Option<Elem> = None;
+    if mode == Mode::Find && after_weekday_word(toks, i) {
+        return None;
+    }
     while let Some((s, kind, next)) = element(toks, j, mode) {
         if mode == Mode::Find {
             if toks.get(next).is_some_and(unit_word) {
@@ -214,13 +231,18 @@ fn run(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, usize, bool)> 
             }
             // In running text letters only lead the tag (at most four), or are glued to its digits.
             let glued = toks[j].start == toks[j.saturating_sub(1)].end && j > i;
-            if kind == Elem::Letters && ((digits_seen && !glued) || letter_count + s.len() > 4) {
+            if is_letters(kind) && ((digits_seen && !glued) || letter_count + s.len() > 4) {
+                break;
+            }
+            let letter_next = || element(toks, separator(toks, next, kind, mode), mode).is_some_and(|(_, k, _)| is_letters(k));
+            if kind == Elem::Nato && !prev.is_some_and(is_letters) && !letter_next() {
                 break;
             }
         }
-        digits_seen |= kind != Elem::Letters;
-        letters |= kind == Elem::Letters;
-        if kind == Elem::Letters {
+        prev = Some(kind);
+        digits_seen |= !is_letters(kind);
+        letters |= is_letters(kind);
+        if is_letters(kind) {
             letter_count += s.len();
         }
         tag.push_str(&s);
@@ -228,6 +250,11 @@ fn run(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, usize, bool)> 
         j = separator(toks, next, kind, mode);
     }
     (digits_seen && end > i).then_some((tag.to_ascii_uppercase(), end, letters))
+}
+
+/// True when token `i` is the day numeral of 周二 / 星期三 / 礼拜一, not a number.
+pub(crate) fn after_weekday_word(toks: &[Tok<'_>], i: usize) -> bool {
+    i > 0 && toks[i].kind == Kind::Han && toks[i - 1].han().is_some_and(|c| "周期拜".contains(c))
 }
 
 fn skip_prefix(toks: &[Tok<'_>]) -> usize {

@@ -68,6 +68,8 @@ fn english_calendar_dates() {
         ("Monday the 7th", (2026, 12, 7)),
         ("Monday, December 7th", (2026, 12, 7)),
         ("may 5", (2027, 5, 5)),
+        ("the 3rd of next month", (2026, 12, 3)),
+        ("the 25th of this month", (2026, 11, 25)),
     ];
     for &(s, (y, m, day)) in cases {
         assert_eq!(parse_date(s, r), Some(d(y, m, day)), "{s:?}");

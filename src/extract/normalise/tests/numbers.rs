@@ -116,6 +116,11 @@ fn finds_separate_numbers_in_running_text() {
         ("设备编号6601", &[6601.0]),
         ("一共三个", &[3.0]),
         ("nothing here", &[]),
+        ("下周二回访", &[]),
+        ("星期三来，礼拜一走", &[]),
+        ("on the 22nd at 3", &[3.0]),
+        ("一万一千", &[11000.0]),
+        ("half past three", &[0.5, 3.0]),
     ];
     for &(s, v) in cases {
         assert_eq!(values(s), v, "{s}");

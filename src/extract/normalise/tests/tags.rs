@@ -110,6 +110,16 @@ fn finds_tags_in_running_text() {
         ("设备编号四四七一，用了两个配件", &["4471"]),
         ("unit hotel x-ray two zero four", &["HX204"]),
         ("no tag here at all", &[]),
+        ("fitted at 3 pm on the 22nd", &[]),
+        ("Hotel 4 rooms", &["4"]),
+        ("the tag is Bravo Charlie one two", &["BC12"]),
+        ("order 12/3 parts", &["12", "3"]),
+        ("ticket 55-1234", &["551234"]),
+        ("下周二回访，设备六六零一", &["6601"]),
+        ("用了两个过滤器", &[]),
+        ("unit 204B and 5kg", &["204B", "5"]),
+        ("THE HX 204", &["HX204"]),
+        ("tag HX二零四", &["HX204"]),
     ];
     for &(s, v) in cases {
         assert_eq!(tags(s), v, "{s}");
