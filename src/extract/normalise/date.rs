@@ -235,6 +235,18 @@ fn numeric(toks: &[Tok<'_>], i: usize, r: NaiveDate) -> Option<(NaiveDate, usize
             _ => break,
         }
     }
+    // "2026.12.03" arrives as one number token.
+    if parts.is_empty()
+        && let Some(t) = toks.get(i).filter(|t| t.kind == Kind::Num)
+    {
+        let p: Vec<&str> = t.norm.split('.').collect();
+        if let [y, m, d] = p.as_slice()
+            && y.len() == 4
+        {
+            return ymd(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).map(|v| (v, i + 1));
+        }
+        return None;
+    }
     let date = match parts.as_slice() {
         [(y, 4), (m, 1..=2), (d, 1..=2)] => ymd(*y, *m, *d),
         [(m, 1..=2), (d, 1..=2), (y, 4)] if sep == Some("/") => ymd(*y, *m, *d),
@@ -323,6 +335,13 @@ fn weekday_phrase(toks: &[Tok<'_>], i: usize, r: NaiveDate) -> Option<(NaiveDate
     };
     if let Some(found) = month_first(toks, k, r).or_else(|| day_first(toks, k, r)) {
         return Some(found);
+    }
+    // "Thursday next week", "Monday this week"
+    if let Some(w) = word(toks, j).filter(|w| matches!(*w, "next" | "this"))
+        && is_word(toks, j + 1, &["week"])
+        && q.is_empty()
+    {
+        return week_day(r, i64::from(w == "next"), wd).map(|d| (d, j + 2));
     }
     let d = match q {
         "next" => week_day(r, 1, wd),

@@ -124,10 +124,12 @@ fn day_suffix(toks: &[Tok<'_>], i: usize) -> Option<(u32, usize)> {
 
 /// 两周后, 三天以后, 一个月之后, 过两天.
 fn offset(toks: &[Tok<'_>], i: usize, r: NaiveDate) -> Option<(NaiveDate, usize)> {
-    let (n, j) = int_at(toks, i)?;
+    let after = han(toks, i, "过");
+    let (n, j) = int_at(toks, after.unwrap_or(i))?;
     let units = ["个星期", "个礼拜", "星期", "礼拜", "周", "天", "日", "个月"];
     let (u, k) = han_any(toks, j, &units)?;
-    let (_, e) = han_any(toks, k, &["以后", "之后", "后"])?;
+    let later = han_any(toks, k, &["以后", "之后", "后"]).map(|(_, e)| e);
+    let e = if after.is_some() { later.unwrap_or(k) } else { later? };
     let d = match u {
         0..=4 => add_days(r, 7 * n),
         5 | 6 => add_days(r, n),

@@ -134,6 +134,9 @@ fn word_element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem,
     let t = &toks[i];
     let w = t.norm.as_str();
     if matches!(w, "double" | "triple") {
+        if toks.get(i + 1).is_some_and(|n| n.is(&["double", "triple"])) {
+            return None;
+        }
         let (d, kind, j) = element(toks, i + 1, mode)?;
         if kind != Elem::Digit {
             return None;
@@ -187,8 +190,15 @@ fn word_element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem,
 }
 
 /// Skips separators that join elements; returns the index where the next element may start.
-fn separator(toks: &[Tok<'_>], i: usize, prev: Elem, mode: Mode) -> usize {
-    let Some(t) = toks.get(i) else { return i };
+fn separator(toks: &[Tok<'_>], mut i: usize, prev: Elem, mode: Mode) -> usize {
+    while let Some(j) = one_separator(toks, i, prev, mode).filter(|&j| j > i) {
+        i = j;
+    }
+    i
+}
+
+fn one_separator(toks: &[Tok<'_>], i: usize, prev: Elem, mode: Mode) -> Option<usize> {
+    let t = toks.get(i)?;
     let joins = match t.kind {
         Kind::Punct => match t.raw {
             "-" | "–" | "_" => true,
@@ -205,13 +215,9 @@ fn separator(toks: &[Tok<'_>], i: usize, prev: Elem, mode: Mode) -> usize {
         Kind::Word => {
             t.is(&["dash", "hyphen"]) || (mode == Mode::Whole && t.is(&["point", "dot", "space"]))
         }
-        _ => return i,
+        _ => return None,
     };
-    if joins {
-        separator(toks, i + 1, prev, mode)
-    } else {
-        i
-    }
+    joins.then_some(i + 1)
 }
 
 /// A run of tag elements from `i`: the tag, the index after it and whether it holds any letter.

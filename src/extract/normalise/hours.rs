@@ -29,6 +29,12 @@ fn hour_count(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
         }
         return Some((v, j));
     }
+    if toks.get(i).is_some_and(|t| t.is(&["a"]))
+        && toks.get(i + 1).is_some_and(|t| t.is(&["couple"]))
+    {
+        let of = toks.get(i + 2).is_some_and(|t| t.is(&["of"]));
+        return Some((2.0, i + 2 + usize::from(of)));
+    }
     toks.get(i)
         .filter(|t| t.is(&["a", "an", "one"]))
         .map(|_| (1.0, i + 1))
@@ -75,8 +81,14 @@ fn en_hours(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
             return Some((if t.norm == "half" { 0.5 } else { 0.25 }, k + 1));
         }
     }
-    if let Some(r) = compact(toks, i) {
+    if let Some(r) = compact(toks, i).or_else(|| clock(toks, i)) {
         return Some(r);
+    }
+    // "hour and a half" with the article dropped
+    if toks.get(i).is_some_and(|t| t.is(&["hour"]))
+        && let Some((extra, k)) = minutes_after(toks, i + 1, true).filter(|_| toks[i + 1].is(&["and"]))
+    {
+        return Some((1.0 + extra, k));
     }
     let (v, j) = hour_count(toks, i)?;
     if is_hour(toks.get(j)) {
@@ -114,6 +126,15 @@ fn compact(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
         }
         None => Some((v, i + 2)),
     }
+}
+
+/// "1:30 hours", "1:30h": hours and minutes with a colon, followed by an hour word.
+fn clock(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
+    let h = toks.get(i).and_then(num_token).filter(|h| h.fract() == 0.0)?;
+    let colon = toks.get(i + 1).filter(|c| c.raw == ":" && c.start == toks[i].end)?;
+    let m = toks.get(i + 2).filter(|m| m.start == colon.end && m.kind == Kind::Num && m.norm.len() == 2);
+    let m = m.and_then(num_token).filter(|m| *m < 60.0)?;
+    is_hour(toks.get(i + 3)).then_some((h + m / 60.0, i + 4))
 }
 
 /// A number at the start of `chars` or an Arabic number token at `i` (value and number of tokens).

@@ -223,6 +223,9 @@ fn and_fraction(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
     fraction(toks, i + 1)
 }
 
+/// Longest run of spelt digits read as one number.
+const MAX_DIGITS: usize = 24;
+
 /// A run of two or more single digit words ("four four seven one", "two oh four"), separated by spaces or
 /// hyphens. The first must be zero..nine; "oh"/"o" count as zero after it. Returns the digits.
 pub(crate) fn digit_run(toks: &[Tok<'_>], i: usize) -> Option<(String, usize)> {
@@ -236,7 +239,8 @@ pub(crate) fn digit_run(toks: &[Tok<'_>], i: usize) -> Option<(String, usize)> {
             j
         };
         match word_at(toks, k).and_then(|w| digit_word(w, true)) {
-            Some(d) if !(k + 1 < toks.len() && continues_as_cardinal(toks, k)) => {
+            // Capped so that scanning every start position stays linear in the text length.
+            Some(d) if digits.len() < MAX_DIGITS && !continues_as_cardinal(toks, k) => {
                 digits.push(char::from(b'0' + d as u8));
                 j = k + 1;
             }

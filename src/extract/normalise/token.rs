@@ -40,7 +40,7 @@ impl Tok<'_> {
     /// The Han character, if this is one.
     pub fn han(&self) -> Option<char> {
         if self.kind == Kind::Han {
-            self.raw.chars().next()
+            self.norm.chars().next()
         } else {
             None
         }
@@ -50,6 +50,17 @@ impl Tok<'_> {
 /// True for characters written as Han ideographs, including 〇.
 pub(crate) fn is_han(c: char) -> bool {
     matches!(c, '\u{3007}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+/// Whisper writes Traditional characters unless prompted (MODELS.md): the ones our grammars use are mapped to
+/// Simplified here, in one place.
+pub(crate) fn simplified(c: char) -> char {
+    const PAIRS: [(char, char); 24] = [
+        ('兩', '两'), ('倆', '俩'), ('個', '个'), ('時', '时'), ('鐘', '钟'), ('頭', '头'), ('號', '号'), ('後', '后'),
+        ('週', '周'), ('禮', '礼'), ('萬', '万'), ('億', '亿'), ('點', '点'), ('這', '这'), ('過', '过'), ('當', '当'),
+        ('幾', '几'), ('對', '对'), ('沒', '没'), ('錯', '错'), ('確', '确'), ('認', '认'), ('問', '问'), ('題', '题'),
+    ];
+    PAIRS.iter().find(|&&(t, _)| t == c).map_or(c, |&(_, s)| s)
 }
 
 fn ascii_digit(c: char) -> Option<char> {
@@ -134,7 +145,7 @@ pub(crate) fn tokenize(s: &str) -> Vec<Tok<'_>> {
             out.push(Tok {
                 kind,
                 raw: &s[start..end],
-                norm: s[start..end].to_string(),
+                norm: simplified(c).to_string(),
                 start,
                 end,
             });

@@ -1,7 +1,7 @@
 //! Yes or no answers, English and Mandarin: "yes", "yeah", "that's right", "correct", "对", "是的", "没错";
 //! "no", "nope", "wrong", "不对", "不是". Pure; depends on std only.
 
-use super::token::is_han;
+use super::token::{is_han, simplified};
 
 const YES: [&str; 22] = [
     "yes",
@@ -84,7 +84,7 @@ fn normal(s: &str) -> String {
             if !out.is_empty() && !han_after_han {
                 out.push(' ');
             }
-            out.push_str(&w.to_lowercase().replace('\u{2019}', "'"));
+            out.push_str(&w.to_lowercase().replace('\u{2019}', "'").chars().map(simplified).collect::<String>());
         }
     }
     out
@@ -94,7 +94,14 @@ fn normal(s: &str) -> String {
 /// right" or "no wait", counts as its first word). None for anything else.
 pub fn parse_yes_no(s: &str) -> Option<bool> {
     let n = normal(s);
-    let n = n.trim_end_matches(['啊', '呀', '吧', '的']).trim();
+    let mut n = n.trim_end_matches(['啊', '呀', '吧', '的']).trim();
+    // Fillers before the answer: "嗯，不对" is no, "um yes" is yes; "嗯" alone is yes.
+    while let Some(rest) = ["嗯", "呃", "um ", "uh ", "er ", "well ", "oh "]
+        .iter()
+        .find_map(|f| n.strip_prefix(f).map(str::trim).filter(|r| !r.is_empty()))
+    {
+        n = rest;
+    }
     if YES.contains(&n) || ZH_YES.contains(&n) {
         return Some(true);
     }
@@ -105,7 +112,7 @@ pub fn parse_yes_no(s: &str) -> Option<bool> {
     match first {
         "yes" | "yeah" | "yep" | "yup" | "correct" => Some(true),
         "no" | "nope" | "nah" | "wrong" => Some(false),
-        _ if n.starts_with("没错") || n.starts_with("对") || n.starts_with("是的") => {
+        _ if ["没错", "没问题", "不错", "对", "是的", "是啊", "好的"].iter().any(|y| n.starts_with(y)) => {
             Some(true)
         }
         _ if n.starts_with("不") => Some(false),

@@ -70,6 +70,16 @@ fn english_calendar_dates() {
         ("may 5", (2027, 5, 5)),
         ("the 3rd of next month", (2026, 12, 3)),
         ("the 25th of this month", (2026, 11, 25)),
+        ("Thursday next week", (2026, 11, 26)),
+        ("Saturday this week", (2026, 11, 21)),
+        ("2026.12.03", (2026, 12, 3)),
+        ("in 10 days", (2026, 11, 30)),
+        ("ten days from now", (2026, 11, 30)),
+        ("in a fortnight", (2026, 12, 4)),
+        ("two weeks from tomorrow", (2026, 12, 5)),
+        ("on the third of December", (2026, 12, 3)),
+        ("on December the third", (2026, 12, 3)),
+        ("3rd of Dec", (2026, 12, 3)),
     ];
     for &(s, (y, m, day)) in cases {
         assert_eq!(parse_date(s, r), Some(d(y, m, day)), "{s:?}");
@@ -153,6 +163,14 @@ fn mandarin_dates() {
         ("这个月25号", (2026, 11, 25)),
         ("月底", (2026, 11, 30)),
         ("下个月", (2026, 12, 1)),
+        ("下下周一", (2026, 11, 30)),
+        ("本周五", (2026, 11, 20)),
+        ("下礼拜", (2026, 11, 23)),
+        ("下週二", (2026, 11, 24)),
+        ("十二月三號", (2026, 12, 3)),
+        ("兩週後", (2026, 12, 4)),
+        ("三天以后", (2026, 11, 23)),
+        ("过两天", (2026, 11, 22)),
     ];
     for &(s, (y, m, day)) in cases {
         assert_eq!(parse_date(s, r), Some(d(y, m, day)), "{s:?}");

@@ -85,3 +85,26 @@ fn finds_durations_in_running_text() {
     assert!(find_hours("two filter driers and 3 belts").is_empty());
     assert_eq!(find_hours("one hour two filters")[0].value, 1.0);
 }
+
+#[test]
+fn less_common_duration_shapes() {
+    let cases: &[(&str, f64)] = &[
+        ("a couple of hours", 2.0),
+        ("hour and a half", 1.5),
+        ("1:30 hours", 1.5),
+        ("2:45h", 2.75),
+        ("two hours and a half", 2.5),
+        ("an hour and a quarter", 1.25),
+        ("one and a half hours", 1.5),
+        ("forty-five minutes", 0.75),
+        ("45 mins", 0.75),
+        ("一点五个小时", 1.5),
+        ("1.5个小时", 1.5),
+        ("三个半钟头", 3.5),
+        ("兩個半小時", 2.5),
+        ("半個鐘頭", 0.5),
+    ];
+    for &(s, v) in cases {
+        assert_eq!(parse_hours(s), Some(v), "{s:?}");
+    }
+}

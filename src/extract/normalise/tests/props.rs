@@ -175,6 +175,16 @@ const VOCAB: &[&str] = &[
     " ", "\u{0301}", "４",
 ];
 
+#[test]
+fn long_repetitions_of_each_word_return() {
+    for w in VOCAB {
+        for sep in ["", " ", ", "] {
+            let s = format!("{w}{sep}").repeat(100_000 / (w.len() + sep.len()));
+            exercise(&s).unwrap();
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn arbitrary_unicode_never_panics(s in "\\PC{0,60}") {

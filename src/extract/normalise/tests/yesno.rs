@@ -26,6 +26,22 @@ fn yes_and_no_in_both_languages() {
         ("不", Some(false)),
         ("不对", Some(false)),
         ("不是", Some(false)),
+        ("對", Some(true)),
+        ("沒錯", Some(true)),
+        ("对对对", Some(true)),
+        ("嗯，对", Some(true)),
+        ("嗯", Some(true)),
+        ("嗯，不对", Some(false)),
+        ("um, no", Some(false)),
+        ("well yes", Some(true)),
+        ("不错", Some(true)),
+        ("不對", Some(false)),
+        ("不是的", Some(false)),
+        ("yes it is", Some(true)),
+        ("no it isn't", Some(false)),
+        ("Nope, wrong one", Some(false)),
+        ("absolutely", Some(true)),
+        ("not correct", Some(false)),
         ("", None),
         ("maybe", None),
         ("the fan belt", None),
@@ -34,4 +50,10 @@ fn yes_and_no_in_both_languages() {
     for &(s, v) in cases {
         assert_eq!(parse_yes_no(s), v, "{s:?}");
     }
+}
+
+#[test]
+fn long_filler_runs_do_not_recurse() {
+    let s = "嗯".repeat(50_000) + "不对";
+    assert_eq!(parse_yes_no(&s), Some(false));
 }
