@@ -142,8 +142,28 @@ fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize),
             continue;
         }
         let limit = next_claim_start(&claims[from..], hit.end, s_end);
-        if let Some(read) = read_value(doc, field, hit.end, limit) {
-            claims.push(typed(hit.field, hit.start, read, Quality::Label, Some(hit.phrase.clone())));
+        // "状态：已完成", "Status, on hold for parts": the value was already claimed as a whole clause.
+        let content = after_cue(doc, hit.end, s_end);
+        if let Some(c) = claims[from..].iter_mut().find(|c| c.start == content && c.field == hit.field) {
+            c.start = hit.start;
+            c.quality = Quality::Label;
+            c.cue = Some(hit.phrase.clone());
+            open_text = None;
+            continue;
+        }
+        let read = read_value(doc, field, hit.end, limit).or_else(|| {
+            // "下周二回访", "12月3日复查": in Mandarin the value may come just before its cue.
+            let back = field.kind == FieldType::Date || doc.lang == "zh";
+            let clause_start = clause_list.iter().find(|c| c.0 <= hit.start && hit.start < c.1).map_or(s_start, |c| c.0);
+            let lead = skip_leading(doc.lower, clause_start, hit.start);
+            (back && lead < hit.start && !overlaps(&claims[from..], lead, hit.start))
+                .then(|| read_value(doc, field, lead, hit.start))
+                .flatten()
+                .filter(|r| trim_end(doc.lower, r.end, hit.start) <= r.end)
+        });
+        if let Some(read) = read {
+            let start = read.start.min(hit.start);
+            claims.push(typed(hit.field, start, read, Quality::Label, Some(hit.phrase.clone())));
             open_text = None;
         }
     }
@@ -154,6 +174,11 @@ fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize),
         let (at, corrected) = match skip_correction(doc.lower, lead, c_end) {
             Some(after) => (after, true),
             None => (lead, std::mem::take(&mut pending)),
+        };
+        // "工时不是两个小时，是一个小时": "是" after a "不是" clause corrects it.
+        let (at, corrected) = match starts_with_word(doc.lower, at, "是") {
+            Some(n) if !corrected && doc.lower[s_start..c_start].contains("不是") => (at + n, true),
+            _ => (at, corrected),
         };
         if corrected && trim_end(doc.lower, at, c_end) <= at {
             pending = true;
@@ -182,6 +207,10 @@ fn extend_back(doc: &Doc<'_>, at: usize, clause_start: usize, claims: &[Claim]) 
         return at;
     }
     let before = doc.lower[lead..at].trim_end();
+    if doc.lang == "zh" {
+        // "手动除霜": a short lead-in of up to three characters is part of the action.
+        return if before.chars().count() <= 3 && before.chars().all(super::directory::is_cjk) { lead } else { at };
+    }
     let single_adverb = !before.contains(' ') && before.len() > 3 && before.ends_with("ly");
     if single_adverb || past_verb_with_object(doc, lead, at) { lead } else { at }
 }
@@ -252,7 +281,7 @@ fn shape_in_gaps(form: &Form, doc: &Doc<'_>, (c_start, c_end): (usize, usize), f
                 continue;
             }
             let gap_end = next_claim_start(&claims[from..], i, end);
-            if let Some(read) = read_tag(doc, i, gap_end, false) {
+            if let Some(read) = read_tag(doc, i, gap_end, false).filter(|r| value_text(&r.value).len() >= 3) {
                 let known = doc.directory.is_some_and(|d| matches!(d.asset(value_text(&read.value)), AssetLookup::Found(_)));
                 if first || known {
                     claims.push(typed(fi, read.start, read, Quality::Shape, None));
@@ -423,6 +452,10 @@ fn unclaimed(
     if at < s_end {
         gaps.push((at, s_end));
     }
+    if doc.lang == "zh" {
+        // Mandarin clauses stand alone: each comma-separated piece is judged by itself.
+        gaps = gaps.into_iter().flat_map(|g| clauses(doc.text, g)).collect();
+    }
     for (g_start, g_end) in gaps {
         let from = skip_leading(doc.lower, g_start, g_end);
         let to = trim_end(doc.lower, from, g_end);
@@ -440,7 +473,15 @@ fn unclaimed(
             pieces.entry(ci).or_default().push(reading(Value::Text(clean_value(doc.text, doc.lower, from, to)), from, to, Quality::Shape, None));
             continue;
         }
-        if (identity || !whole) && !fault_like(form, doc, fi, from, to) {
+        if doc.lang == "zh" && first && whole && let Some(ci) = customer
+            && !pieces.contains_key(&ci)
+            && form.fields[ci].hints("zh").iter().any(|h| doc.lower[from..to].ends_with(h.as_str()))
+        {
+            pieces.entry(ci).or_default().push(reading(Value::Text(clean_value(doc.text, doc.lower, from, to)), from, to, Quality::Shape, None));
+            continue;
+        }
+        let strict = if doc.lang == "zh" { !whole } else { identity || !whole };
+        if strict && !fault_like(form, doc, fi, from, to) {
             continue;
         }
         let from = skip_words(doc.lower, from, to, ARTICLES);

@@ -126,7 +126,7 @@ pub const FILLERS: &[&str] = &["um", "uh", "er", "erm", "uhm", "hmm", "mm", "嗯
 const LEADING: &[&str] = &[
     "so", "okay", "ok", "and", "then", "also", "i", "we", "well", "right", "alright", "now", "just", "plus",
     "um", "uh", "er", "erm", "uhm", "hmm", "mm", "like", "basically", "yeah", "anyway", "after that", "next",
-    "嗯", "呃", "那个", "啊", "额", "然后", "还", "又", "我们", "我", "就", "也", "另外", "还有", "并且", "并", "再",
+    "嗯", "呃", "那个", "啊", "额", "然后", "就是", "还", "又", "我们", "我", "就", "也", "另外", "还有", "并且", "并", "再",
 ];
 
 /// Corrections: what follows replaces the value said just before.

@@ -35,13 +35,14 @@ pub struct Read {
 const COPULA: &[&str] = &[
     "is", "was", "are", "were", "be", "of", "about", "around", "approximately", "roughly", "approx", "total",
     "in total", "number", "no", "it's", "its", "it", "was about", "是", "为", "了", "约", "大概", "大约", "共", "一共",
-    "共计", "总共", "号", "编号", "大概是",
+    "共计", "总共", "号", "编号", "大概是", "不是",
 ];
 
 /// Words after a number that make it a quantity, not a tag.
 const UNITS: &[&str] = &[
     "hour", "hours", "hr", "hrs", "minute", "minutes", "min", "mins", "day", "days", "week", "weeks", "degree",
-    "degrees", "psi", "amp", "amps", "volt", "volts", "percent", "kw", "bar", "o'clock", "am", "pm",
+    "degrees", "psi", "amp", "amps", "volt", "volts", "percent", "kw", "bar", "o'clock", "am", "pm", "日", "号", "月", "年",
+    "天", "点", "分", "小时", "个", "周", "度",
 ];
 
 /// Months and weekdays: capitalised, but never a customer name.
