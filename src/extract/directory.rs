@@ -100,7 +100,9 @@ pub fn name_score(spoken: &str, canonical: &str) -> f32 {
     let prefix = b.starts_with(&a)
         && (b[a.len()..].starts_with(' ') || cjk)
         && if cjk { a_chars >= 2 } else { a_chars >= 4 };
-    let score = if prefix { full.max(0.86) } else { full };
+    // A Mandarin name of four or more characters with one character misheard ("华联超时", "名德医院").
+    let one_char_off = cjk && a_chars >= 4 && a_chars == b.chars().count() && a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() == 1;
+    let score = if prefix || one_char_off { full.max(0.86) } else { full };
     score as f32
 }
 
@@ -295,6 +297,8 @@ mod tests {
         assert_eq!(d.customers("belleview hospital")[0].0.name, "Bellview Hospital");
         assert_eq!(d.customers("acme")[0].0.name, "Acme Foods");
         assert_eq!(d.customers("华联")[0].0.name, "华联超市");
+        assert_eq!(d.customers("华联超时")[0].0.name, "华联超市");
+        assert!(d.customers("华联饭店").is_empty());
         assert!(d.customers("northgate mall").is_empty());
         assert!(d.customers("the").is_empty());
     }

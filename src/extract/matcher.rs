@@ -151,7 +151,9 @@ fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize),
             open_text = None;
             continue;
         }
-        let read = read_value(doc, field, hit.end, limit).or_else(|| {
+        // A date may start with the cue's last word ("back in a week").
+        let at = if field.kind == FieldType::Date { hit.start } else { hit.end };
+        let read = read_value(doc, field, at, limit).or_else(|| {
             // "下周二回访", "12月3日复查": in Mandarin the value may come just before its cue.
             let back = field.kind == FieldType::Date || doc.lang == "zh";
             let clause_start = clause_list.iter().find(|c| c.0 <= hit.start && hit.start < c.1).map_or(s_start, |c| c.0);
@@ -159,7 +161,7 @@ fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize),
             (back && lead < hit.start && !overlaps(&claims[from..], lead, hit.start))
                 .then(|| read_value(doc, field, lead, hit.start))
                 .flatten()
-                .filter(|r| trim_end(doc.lower, r.end, hit.start) <= r.end)
+                .filter(|r| skip_words(doc.lower, r.end, hit.start, TIME_OF_DAY) >= hit.start)
         });
         if let Some(read) = read {
             let start = read.start.min(hit.start);
@@ -392,6 +394,9 @@ fn resolve_sentence(
 
 const ARTICLES: &[&str] = &["the", "a", "an"];
 
+/// Times of day between a date and its cue ("今天下午回访").
+const TIME_OF_DAY: &[&str] = &["上午", "下午", "中午", "晚上", "早上", "傍晚", "morning", "afternoon", "evening", "in the morning", "in the afternoon"];
+
 /// A duration and/or an enum value that end a text region ("... reset the overload 45 minutes done").
 fn trailing_values(form: &Form, doc: &Doc<'_>, from: usize, to: usize) -> Vec<Claim> {
     let mut out = Vec::new();
@@ -455,6 +460,26 @@ fn unclaimed(
     if doc.lang == "zh" {
         // Mandarin clauses stand alone: each comma-separated piece is judged by itself.
         gaps = gaps.into_iter().flat_map(|g| clauses(doc.text, g)).collect();
+    } else if first && identity {
+        // A clause of capitalised words alone is a name: split it off the rest of its gap.
+        gaps = gaps
+            .into_iter()
+            .flat_map(|g| {
+                let parts = clauses(doc.text, g);
+                let mut out: Vec<(usize, usize)> = Vec::new();
+                let mut split_next = false;
+                for (k, &(ps, pe)) in parts.iter().enumerate() {
+                    let from = skip_leading(doc.lower, ps, pe);
+                    let name = is_name(doc, from, trim_end(doc.lower, from, pe)) && (k > 0 || ps == s_start || ends_clause(doc.text, ps));
+                    match out.last_mut() {
+                        Some(last) if !name && !split_next => last.1 = pe,
+                        _ => out.push((ps, pe)),
+                    }
+                    split_next = name;
+                }
+                out
+            })
+            .collect();
     }
     for (g_start, g_end) in gaps {
         let from = skip_leading(doc.lower, g_start, g_end);
@@ -480,7 +505,8 @@ fn unclaimed(
             pieces.entry(ci).or_default().push(reading(Value::Text(clean_value(doc.text, doc.lower, from, to)), from, to, Quality::Shape, None));
             continue;
         }
-        let strict = if doc.lang == "zh" { !whole } else { identity || !whole };
+        // Beside an asset or customer, a short clause is the equipment's name ("热水锅炉", "heat exchanger").
+        let strict = if doc.lang == "zh" { !whole || (identity && doc.text[from..to].chars().count() <= 4) } else { identity || !whole };
         if strict && !fault_like(form, doc, fi, from, to) {
             continue;
         }
@@ -531,3 +557,4 @@ fn merge(form: &Form, pieces: BTreeMap<usize, Vec<Reading>>) -> BTreeMap<usize, 
     }
     out
 }
+

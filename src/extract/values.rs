@@ -8,7 +8,7 @@ use super::form::{Field, FieldType};
 use super::normalise;
 use super::result::{Part, Value};
 use super::text::{
-    clean_value, is_word_char, singular, skip_correction, skip_leading, skip_seps, skip_words, starts_with_word, trim_end,
+    FILLERS, clean_value, is_word_char, singular, skip_correction, skip_leading, skip_seps, skip_words, starts_with_word, trim_end,
 };
 
 /// The transcript as the matcher sees it.
@@ -34,7 +34,7 @@ pub struct Read {
 /// Linking words skipped between a cue and its value.
 const COPULA: &[&str] = &[
     "is", "was", "are", "were", "be", "of", "about", "around", "approximately", "roughly", "approx", "total",
-    "in total", "number", "no", "it's", "its", "it", "was about", "是", "为", "了", "约", "大概", "大约", "共", "一共",
+    "in total", "number", "it's", "its", "it", "was about", "是", "为", "了", "约", "大概", "大约", "共", "一共",
     "共计", "总共", "号", "编号", "大概是", "不是",
 ];
 
@@ -54,7 +54,14 @@ const NOT_NAMES: &[&str] = &[
 
 /// Skips the linking words between a cue and its value.
 pub fn after_cue(doc: &Doc<'_>, at: usize, limit: usize) -> usize {
-    skip_words(doc.lower, at, limit, COPULA)
+    let mut at = at;
+    loop {
+        let next = skip_words(doc.lower, skip_words(doc.lower, at, limit, COPULA), limit, FILLERS);
+        if next == at {
+            return at;
+        }
+        at = next;
+    }
 }
 
 fn followed_by_unit(doc: &Doc<'_>, end: usize, limit: usize) -> bool {
@@ -202,8 +209,8 @@ pub fn directory_name_at(doc: &Doc<'_>, at: usize, limit: usize) -> Option<Read>
     for name in &doc.names {
         let ends = if name.chars().any(is_cjk) {
             let n = name.chars().count();
-            // Mandarin names compare character by character from the first one.
-            if doc.text[at..].chars().next() != name.chars().next() {
+            // Mandarin names compare character by character, from a CJK character.
+            if !doc.text[at..].chars().next().is_some_and(is_cjk) {
                 continue;
             }
             let end = doc.text[at..limit].char_indices().nth(n).map_or(limit, |(i, _)| at + i);
