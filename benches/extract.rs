@@ -10,7 +10,8 @@ use fieldvoice::extract::{self, ExtractOptions, InMemoryDirectory};
 /// Sixty words as a technician says them.
 const REPORT: &str = "Unit 4471 for Acme Foods. Um, found the condenser fan motor seized and the coil was dirty. \
 Replaced the condenser fan motor and cleaned the coil, used two filter driers and a contactor. \
-Labor two and a half hours, no wait, three hours. Job is closed, follow up next Tuesday to check the pressures. ";
+Labor two and a half hours, no wait, three hours. Job is closed, follow up next Tuesday to check the pressures \
+on the rooftop unit. ";
 
 fn bench(c: &mut Criterion) {
     let form = extract::form::find_form("service_report", None).expect("built-in form");

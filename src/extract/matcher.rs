@@ -257,8 +257,10 @@ fn shape_in_gaps(form: &Form, doc: &Doc<'_>, (c_start, c_end): (usize, usize), f
         }
     }
     let claimed_until = |claims: &[Claim], i: usize| claims.iter().filter(|c| c.start <= i && i < c.end).map(|c| c.end).max();
+    // One customer per report: once one is claimed, later words are not scanned for names.
     if let Some(fi) = field_of(FieldType::Customer)
         && doc.directory.is_some()
+        && !claims.iter().any(|c| c.field == fi)
     {
         let mut i = at;
         while i < end {

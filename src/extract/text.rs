@@ -150,7 +150,8 @@ fn is_sep(c: char) -> bool {
 /// If `lower[at..]` starts with `word` on a word boundary, the byte length of the match.
 pub fn starts_with_word(lower: &str, at: usize, word: &str) -> Option<usize> {
     let rest = lower.get(at..)?;
-    if !rest.starts_with(word) {
+    // First byte first: most words differ there, and this runs for every word list at every position.
+    if rest.as_bytes().first() != word.as_bytes().first() || !rest.starts_with(word) {
         return None;
     }
     let cjk = word.chars().last().is_some_and(is_cjk);

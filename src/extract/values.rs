@@ -224,7 +224,9 @@ pub fn directory_name_at(doc: &Doc<'_>, at: usize, limit: usize) -> Option<Read>
             [word_window(doc.text, at, limit, words), word_window(doc.text, at, limit, words + 1)]
         };
         for end in ends {
-            if end <= at {
+            // Names of very different length cannot score above the threshold: skip the string metrics.
+            let (said, want) = (end.saturating_sub(at), name.len());
+            if end <= at || said * 2 < want || said > want * 2 {
                 continue;
             }
             let score = super::directory::name_score(&doc.text[at..end], name);
