@@ -277,7 +277,10 @@ fn shape_in_gaps(form: &Form, doc: &Doc<'_>, (c_start, c_end): (usize, usize), f
             i += doc.text[i..].chars().next().map_or(1, char::len_utf8);
         }
     }
-    if let Some(fi) = field_of(FieldType::AssetTag) {
+    // Without a CRM only the first sentence can hold an uncued tag.
+    if let Some(fi) = field_of(FieldType::AssetTag)
+        && (first || doc.directory.is_some())
+    {
         let mut i = at;
         while i < end {
             if let Some(next) = claimed_until(&claims[from..], i) {

@@ -6,6 +6,9 @@ use super::directory::is_cjk;
 /// Lower case, char by char, only where the lower-case form has the same UTF-8 length, so byte offsets
 /// into the result are byte offsets into the original.
 pub fn lower_same_len(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     s.chars()
         .map(|c| {
             let mut lower = c.to_lowercase();
@@ -222,8 +225,8 @@ pub fn clean_value(text: &str, lower: &str, start: usize, end: usize) -> String 
     let mut out = String::new();
     let mut i = start;
     while i < end {
-        if let Some(n) = FILLERS.iter().filter_map(|w| starts_with_word(lower, i, w)).max()
-            && (i == start || !lower[..i].chars().next_back().is_some_and(is_word_char))
+        if (i == start || !lower[..i].chars().next_back().is_some_and(is_word_char))
+            && let Some(n) = FILLERS.iter().filter_map(|w| starts_with_word(lower, i, w)).max()
             && i + n <= end
         {
             i = skip_seps(lower, i + n, end);
