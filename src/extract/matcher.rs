@@ -8,12 +8,13 @@ use super::cues::CueHit;
 use super::form::{FieldType, Form};
 use super::result::{Extraction, Part, Value};
 use super::text::{
-    clauses, clean_value, is_empty_talk, is_word_char, lower_same_len, sentences, skip_correction, skip_leading,
+    clauses, clean_value, is_word_char, lower_same_len, sentences, skip_correction, skip_leading,
     starts_with_word, token_starts, trim_end,
 };
 use super::directory::AssetLookup;
 use super::text::skip_words;
-use super::values::{Doc, after_cue, directory_name_at, read_enum, read_enum_clause, read_hours, read_parts, read_tag, read_value};
+use super::values::{Doc, after_cue, directory_name_at, read_enum_clause, read_hours, read_parts, read_tag, read_value};
+use super::leftover::{ARTICLES, TIME_OF_DAY, trailing_values, unclaimed};
 use super::{ExtractOptions, check, score};
 
 /// How a value was recognised; decides the cue part of its confidence.
@@ -87,7 +88,7 @@ fn next_claim_start(claims: &[Claim], after: usize, limit: usize) -> usize {
     claims.iter().filter(|c| c.start >= after).map(|c| c.start).fold(limit, usize::min)
 }
 
-fn typed(field: usize, start: usize, read: super::values::Read, quality: Quality, cue: Option<String>) -> Claim {
+pub(crate) fn typed(field: usize, start: usize, read: super::values::Read, quality: Quality, cue: Option<String>) -> Claim {
     Claim {
         field,
         start,
@@ -123,7 +124,7 @@ fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize),
         let field = &form.fields[hit.field];
         if matches!(field.kind, FieldType::Text | FieldType::PartList) {
             // A second verb of the same field continues its value ("replaced the fuse and reset the control").
-            if open_text == Some(hit.field) {
+            if open_text == Some(hit.field) && hit.keep {
                 continue;
             }
             let clause_start = clause_list.iter().find(|c| c.0 <= hit.start && hit.start < c.1).map_or(s_start, |c| c.0);
@@ -319,7 +320,7 @@ fn past_verb_with_object(doc: &Doc<'_>, at: usize, end: usize) -> bool {
         .any(|w| starts_with_word(doc.lower, next, w).is_some())
 }
 
-fn reading(value: Value, start: usize, end: usize, quality: Quality, cue: Option<String>) -> Reading {
+pub(crate) fn reading(value: Value, start: usize, end: usize, quality: Quality, cue: Option<String>) -> Reading {
     Reading { value, start, end, quality, cue, source: quality.label() }
 }
 
@@ -397,140 +398,6 @@ fn resolve_sentence(
     unclaimed(form, doc, (s_start, s_end), &covered, identity, first, pieces);
 }
 
-const ARTICLES: &[&str] = &["the", "a", "an"];
-
-/// Times of day between a date and its cue ("今天下午回访").
-const TIME_OF_DAY: &[&str] = &["上午", "下午", "中午", "晚上", "早上", "傍晚", "morning", "afternoon", "evening", "in the morning", "in the afternoon"];
-
-/// A duration and/or an enum value that end a text region ("... reset the overload 45 minutes done").
-fn trailing_values(form: &Form, doc: &Doc<'_>, from: usize, to: usize) -> Vec<Claim> {
-    let mut out = Vec::new();
-    let mut end = to;
-    if let Some((fi, field)) = form.fields.iter().enumerate().find(|(_, f)| f.kind == FieldType::Enum) {
-        let starts = token_starts(&doc.text[from..to]);
-        if let Some(read) = starts.iter().map(|i| from + i).filter(|&i| i > from).find_map(|i| read_enum(doc, field, i, to).filter(|r| r.end == to)) {
-            end = trim_end(doc.lower, from, read.start);
-            out.push(typed(fi, read.start, read, Quality::Shape, None));
-        }
-    }
-    if let Some(fi) = form.fields.iter().position(|f| f.kind == FieldType::Hours) {
-        let slice = &doc.text[from..end];
-        if let Some(f) = super::normalise::find_hours(slice).into_iter().find(|f| from + f.end == end && f.start > 0) {
-            let read = super::values::Read { value: Value::Number(f.value), start: from + f.start, end: from + f.end };
-            out.insert(0, typed(fi, read.start, read, Quality::Shape, None));
-        }
-    }
-    out
-}
-
-/// Words that make an unclaimed phrase read as a fault rather than the name of a piece of equipment.
-fn fault_like(form: &Form, doc: &Doc<'_>, fi: usize, start: usize, end: usize) -> bool {
-    let lower = &doc.lower[start..end];
-    if form.fields[fi].hints(doc.lang).iter().any(|h| lower.contains(h.as_str())) {
-        return true;
-    }
-    if doc.lang == "zh" {
-        return lower.contains('不') || lower.contains('没');
-    }
-    lower.split(|c: char| !is_word_char(c) && c != '\'').any(|w| {
-        (w.len() > 4 && (w.ends_with("ing") || w.ends_with("ed"))) || w.ends_with("n't") || matches!(w, "not" | "no" | "won't" | "too" | "keeps")
-    })
-}
-
-/// Words nobody claimed: the fault when they say what is wrong; in the first sentence, capitalised words on
-/// their own are the customer ("Maple Court Apartments, lift controller unit 4410").
-fn unclaimed(
-    form: &Form,
-    doc: &Doc<'_>,
-    (s_start, s_end): (usize, usize),
-    covered: &[(usize, usize)],
-    identity: bool,
-    first: bool,
-    pieces: &mut BTreeMap<usize, Vec<Reading>>,
-) {
-    let Some(fi) = form.fields.iter().position(|f| f.name == "fault" && f.kind == FieldType::Text) else { return };
-    let mut edges: Vec<(usize, usize)> = covered.to_vec();
-    edges.sort();
-    let mut gaps = Vec::new();
-    let mut at = s_start;
-    for &(s, e) in &edges {
-        if s > at {
-            gaps.push((at, s));
-        }
-        at = at.max(e);
-    }
-    if at < s_end {
-        gaps.push((at, s_end));
-    }
-    if doc.lang == "zh" {
-        // Mandarin clauses stand alone: each comma-separated piece is judged by itself.
-        gaps = gaps.into_iter().flat_map(|g| clauses(doc.text, g)).collect();
-    } else if first && identity {
-        // A clause of capitalised words alone is a name: split it off the rest of its gap.
-        gaps = gaps
-            .into_iter()
-            .flat_map(|g| {
-                let parts = clauses(doc.text, g);
-                let mut out: Vec<(usize, usize)> = Vec::new();
-                let mut split_next = false;
-                for (k, &(ps, pe)) in parts.iter().enumerate() {
-                    let from = skip_leading(doc.lower, ps, pe);
-                    let name = is_name(doc, from, trim_end(doc.lower, from, pe)) && (k > 0 || ps == s_start || ends_clause(doc.text, ps));
-                    match out.last_mut() {
-                        Some(last) if !name && !split_next => last.1 = pe,
-                        _ => out.push((ps, pe)),
-                    }
-                    split_next = name;
-                }
-                out
-            })
-            .collect();
-    }
-    for (g_start, g_end) in gaps {
-        let from = skip_leading(doc.lower, g_start, g_end);
-        let to = trim_end(doc.lower, from, g_end);
-        if to <= from || is_empty_talk(doc.lower, from, to) {
-            continue;
-        }
-        let sep = |a: usize, b: usize| doc.text[a..b].contains([',', ':', '，', '：']);
-        let whole = (g_start == s_start || sep(g_start, from) || ends_clause(doc.text, g_start))
-            && (g_end == s_end || sep(to, g_end));
-        let customer = form.fields.iter().position(|f| f.kind == FieldType::Customer);
-        if first && whole && identity && let Some(ci) = customer
-            && !pieces.contains_key(&ci)
-            && is_name(doc, from, to)
-        {
-            pieces.entry(ci).or_default().push(reading(Value::Text(clean_value(doc.text, doc.lower, from, to)), from, to, Quality::Shape, None));
-            continue;
-        }
-        if doc.lang == "zh" && first && whole && let Some(ci) = customer
-            && !pieces.contains_key(&ci)
-            && form.fields[ci].hints("zh").iter().any(|h| doc.lower[from..to].ends_with(h.as_str()))
-        {
-            pieces.entry(ci).or_default().push(reading(Value::Text(clean_value(doc.text, doc.lower, from, to)), from, to, Quality::Shape, None));
-            continue;
-        }
-        // Beside an asset or customer, a short clause is the equipment's name ("热水锅炉", "heat exchanger").
-        let strict = if doc.lang == "zh" { !whole || (identity && doc.text[from..to].chars().count() <= 4) } else { identity || !whole };
-        if strict && !fault_like(form, doc, fi, from, to) {
-            continue;
-        }
-        let from = skip_words(doc.lower, from, to, ARTICLES);
-        pieces.entry(fi).or_default().push(reading(Value::Text(clean_value(doc.text, doc.lower, from, to)), from, to, Quality::Shape, None));
-    }
-}
-
-/// True when the text before `at` ends with a clause separator (spaces aside).
-fn ends_clause(text: &str, at: usize) -> bool {
-    text[..at].trim_end().ends_with([',', ':', '，', '：'])
-}
-
-/// Two or more capitalised words and nothing else (English), e.g. "Maple Court Apartments".
-fn is_name(doc: &Doc<'_>, from: usize, to: usize) -> bool {
-    let words: Vec<&str> = doc.text[from..to].split_whitespace().collect();
-    doc.lang == "en" && words.len() >= 2 && words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase) && w.chars().all(|c| c.is_alphabetic() || c == '\'' || c == '&'))
-}
-
 /// One reading per field: text pieces joined with "; ", part lists concatenated, otherwise the last said.
 fn merge(form: &Form, pieces: BTreeMap<usize, Vec<Reading>>) -> BTreeMap<usize, Reading> {
     let mut out = BTreeMap::new();
@@ -563,3 +430,7 @@ fn merge(form: &Form, pieces: BTreeMap<usize, Vec<Reading>>) -> BTreeMap<usize, 
     out
 }
 
+
+#[cfg(test)]
+#[path = "matcher_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@ pub mod cues;
 pub mod directory;
 pub mod form;
 mod input;
+mod leftover;
 pub mod matcher;
 pub mod normalise;
 pub mod result;
