@@ -13,7 +13,7 @@ use super::text::{
 };
 use super::directory::AssetLookup;
 use super::text::skip_words;
-use super::values::{Doc, after_cue, directory_name_at, read_enum_clause, read_hours, read_parts, read_tag, read_value};
+use super::values::{Doc, after_cue, window_start, directory_name_at, read_enum_clause, read_hours, read_parts, read_tag, read_value};
 use super::leftover::{ARTICLES, TIME_OF_DAY, trailing_values, unclaimed};
 use super::{ExtractOptions, check, score};
 
@@ -70,9 +70,12 @@ pub fn extract(form: &Form, text: &str, opts: &ExtractOptions<'_>) -> Extraction
     let doc = Doc { text, lower: &lower, lang, reference: opts.reference_date, directory: opts.directory, names };
     let mut claims: Vec<Claim> = Vec::new();
     let mut pieces: BTreeMap<usize, Vec<Reading>> = BTreeMap::new();
+    let mut customer_seen = false;
     for (index, &sentence) in sentences(text).iter().enumerate() {
-        sentence_claims(form, &doc, sentence, index == 0, &mut claims);
-        resolve_sentence(form, &doc, sentence, index == 0, &mut claims, &mut pieces);
+        let from = claims.len();
+        sentence_claims(form, &doc, sentence, index == 0, &mut claims, customer_seen);
+        resolve_sentence(form, &doc, sentence, index == 0, &mut claims, from, &mut pieces);
+        customer_seen |= claims[from..].iter().any(|c| form.fields[c.field].kind == FieldType::Customer);
     }
     let readings = merge(form, pieces);
     let mut extraction = check::finish(form, &doc, readings);
@@ -102,7 +105,14 @@ pub(crate) fn typed(field: usize, start: usize, read: super::values::Read, quali
 }
 
 /// Finds the claims of one sentence: whole-clause enum synonyms, cues, corrections, then value shapes.
-fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize), first: bool, claims: &mut Vec<Claim>) {
+fn sentence_claims(
+    form: &Form,
+    doc: &Doc<'_>,
+    (s_start, s_end): (usize, usize),
+    first: bool,
+    claims: &mut Vec<Claim>,
+    customer_seen: bool,
+) {
     let from = claims.len();
     let clause_list = clauses(doc.text, (s_start, s_end));
     // 1. A clause that is nothing but an enum value ("Job closed.", "still waiting for parts").
@@ -158,7 +168,7 @@ fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize),
             // "下周二回访", "12月3日复查": in Mandarin the value may come just before its cue.
             let back = field.kind == FieldType::Date || doc.lang == "zh";
             let clause_start = clause_list.iter().find(|c| c.0 <= hit.start && hit.start < c.1).map_or(s_start, |c| c.0);
-            let lead = skip_leading(doc.lower, clause_start, hit.start);
+            let lead = skip_leading(doc.lower, window_start(doc.text, clause_start, hit.start, 60), hit.start);
             (back && lead < hit.start && !overlaps(&claims[from..], lead, hit.start))
                 .then(|| read_value(doc, field, lead, hit.start))
                 .flatten()
@@ -189,7 +199,9 @@ fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize),
         }
         if corrected && !overlaps(&claims[from..], at, at + 1) {
             let limit = next_claim_start(&claims[from..], at, s_end);
-            let prev = claims.iter().filter(|c| c.start < at && c.value.is_some()).max_by_key(|c| c.start).map(|c| c.field);
+            // The value corrected: the last typed value said before, in this sentence or an earlier one.
+            let here = claims[from..].iter().filter(|c| c.start < at && c.value.is_some()).max_by_key(|c| c.start);
+            let prev = here.or_else(|| claims[..from].iter().rev().find(|c| c.value.is_some())).map(|c| c.field);
             if let Some(prev) = prev
                 && let Some(read) = read_value(doc, &form.fields[prev], at, limit)
             {
@@ -197,7 +209,7 @@ fn sentence_claims(form: &Form, doc: &Doc<'_>, (s_start, s_end): (usize, usize),
                 continue;
             }
         }
-        shape_in_gaps(form, doc, (c_start, c_end), first, claims, from);
+        shape_in_gaps(form, doc, (c_start, c_end), (first, customer_seen), claims, from);
     }
     claims[from..].sort_by_key(|c| c.start);
 }
@@ -236,7 +248,14 @@ fn cue_hits(form: &Form, doc: &Doc<'_>, start: usize, end: usize) -> Vec<CueHit>
 
 /// Value shapes in the unclaimed parts of a clause: a duration at its start, an action verb with an object,
 /// a CRM customer name, a tag (first sentence, or one the CRM knows).
-fn shape_in_gaps(form: &Form, doc: &Doc<'_>, (c_start, c_end): (usize, usize), first: bool, claims: &mut Vec<Claim>, from: usize) {
+fn shape_in_gaps(
+    form: &Form,
+    doc: &Doc<'_>,
+    (c_start, c_end): (usize, usize),
+    (first, customer_seen): (bool, bool),
+    claims: &mut Vec<Claim>,
+    from: usize,
+) {
     let at = skip_leading(doc.lower, c_start, c_end);
     let end = trim_end(doc.lower, at, c_end);
     if at >= end {
@@ -261,7 +280,8 @@ fn shape_in_gaps(form: &Form, doc: &Doc<'_>, (c_start, c_end): (usize, usize), f
     // One customer per report: once one is claimed, later words are not scanned for names.
     if let Some(fi) = field_of(FieldType::Customer)
         && doc.directory.is_some()
-        && !claims.iter().any(|c| c.field == fi)
+        && !customer_seen
+        && !claims[from..].iter().any(|c| c.field == fi)
     {
         let mut i = at;
         while i < end {
@@ -331,10 +351,11 @@ fn resolve_sentence(
     (s_start, s_end): (usize, usize),
     first: bool,
     claims: &mut Vec<Claim>,
+    from: usize,
     pieces: &mut BTreeMap<usize, Vec<Reading>>,
 ) {
     let unpunctuated = clauses(doc.text, (s_start, s_end)).len() == 1;
-    let mut k = claims.iter().position(|c| c.start >= s_start).unwrap_or(claims.len());
+    let mut k = from;
     while k < claims.len() {
         let next = claims.get(k + 1).map_or(s_end, |n| n.start);
         if claims[k].value.is_some() {
@@ -386,7 +407,7 @@ fn resolve_sentence(
             }
         }
     }
-    let in_sentence: Vec<&Claim> = claims.iter().filter(|c| c.start >= s_start && c.start < s_end).collect();
+    let in_sentence: Vec<&Claim> = claims[from..].iter().filter(|c| c.start >= s_start && c.start < s_end).collect();
     for c in in_sentence.iter().filter(|c| c.value.is_some()) {
         let value = c.value.clone().unwrap_or(Value::Bool(false));
         pieces.entry(c.field).or_default().push(reading(value, c.value_start, c.value_end, c.quality, c.cue.clone()));

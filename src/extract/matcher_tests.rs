@@ -146,3 +146,4 @@ fn language_is_detected_from_the_script() {
     assert_eq!(detect_language("Unit 4471"), "en");
     assert_eq!(detect_language("设备 4471"), "zh");
 }
+

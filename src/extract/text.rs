@@ -98,6 +98,31 @@ pub fn sentences(text: &str) -> Vec<(usize, usize)> {
     if start < text.len() {
         out.push((start, text.len()));
     }
+    out.into_iter().flat_map(|s| bounded(text, s)).collect()
+}
+
+/// Longest sentence the matcher takes in one piece (about 250 words); longer runs are cut at a clause or word
+/// boundary, which keeps the work per sentence bounded and the whole linear in the text.
+pub const MAX_SENTENCE: usize = 1500;
+
+fn bounded(text: &str, (mut start, end): (usize, usize)) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    while end - start > MAX_SENTENCE {
+        let mut cut = start + MAX_SENTENCE;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let piece = &text[start..cut];
+        let at = piece
+            .rfind([',', '，', ':', '：', '、'])
+            .or_else(|| piece.rfind(char::is_whitespace))
+            .map(|i| start + i + piece[i..].chars().next().map_or(1, char::len_utf8))
+            .filter(|&i| i > start)
+            .unwrap_or(cut);
+        out.push((start, at));
+        start = at;
+    }
+    out.push((start, end));
     out
 }
 
@@ -293,6 +318,18 @@ mod tests {
         assert_eq!(s, ["Unit h.x. 204.", " Labor 1.5 hours!", " Done"]);
         let t = "在设备6601。换了皮带；完成";
         assert_eq!(sentences(t).len(), 3);
+    }
+
+    #[test]
+    fn long_runs_are_cut_at_clause_or_word_boundaries() {
+        let t = "word, ".repeat(1000);
+        let s = sentences(&t);
+        assert!(s.len() > 1 && s.iter().all(|&(a, b)| b - a <= MAX_SENTENCE && t[..b].trim_end().ends_with(',')));
+        assert_eq!(s.first().map(|p| p.0), Some(0));
+        assert_eq!(s.last().map(|p| p.1), Some(t.len()));
+        let t = "字".repeat(2000);
+        let s = sentences(&t);
+        assert!(s.len() > 1 && s.windows(2).all(|w| w[0].1 == w[1].0));
     }
 
     #[test]

@@ -401,6 +401,8 @@ fn part_name(doc: &Doc<'_>, s: usize, e: usize) -> String {
 
 /// Reads a typed value for `field` at the start of `at..limit` (dates anywhere in it).
 pub fn read_value(doc: &Doc<'_>, field: &Field, at: usize, limit: usize) -> Option<Read> {
+    // A value follows its cue closely: reading at most a window keeps long unpunctuated text linear.
+    let limit = window_end(doc.text, at, limit, WINDOW);
     let content = after_cue(doc, at, limit);
     if content >= limit {
         return None;
@@ -423,4 +425,25 @@ pub fn read_value(doc: &Doc<'_>, field: &Field, at: usize, limit: usize) -> Opti
 /// The end of the clause holding `at` (next comma or colon), at most `limit`.
 pub fn clause_end(doc: &Doc<'_>, at: usize, limit: usize) -> usize {
     doc.lower[at..limit].find([',', '，', ':', '：']).map_or(limit, |i| at + i)
+}
+
+/// Bytes after a cue searched for its value.
+pub const WINDOW: usize = 240;
+
+/// `at + bytes` moved back to a char boundary, at most `limit`.
+pub fn window_end(text: &str, at: usize, limit: usize, bytes: usize) -> usize {
+    let mut end = limit.min(at.saturating_add(bytes)).min(text.len());
+    while end > at && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+/// `at - bytes` moved forward to a char boundary, at least `floor`.
+pub fn window_start(text: &str, floor: usize, at: usize, bytes: usize) -> usize {
+    let mut start = floor.max(at.saturating_sub(bytes));
+    while start < at && !text.is_char_boundary(start) {
+        start += 1;
+    }
+    start
 }

@@ -287,6 +287,10 @@ fn a_100_kb_transcript_extracts_without_panic() {
         big.push_str(unit);
     }
     check_any(&big);
+    // Repetitions that once made one long sentence cost quadratic time.
+    for unit in ["4471, ", "设备编号6601，", "labor two hours no wait three hours ", "used two fuses and ", "Acme Foods, "] {
+        check_any(&unit.repeat(100_000 / unit.len()));
+    }
     let odd: String = (0..25_000u32).filter_map(|i| char::from_u32(0x20 + (i * 7919) % 0x2FFF)).collect();
     check_any(&odd);
 }
