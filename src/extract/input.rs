@@ -65,7 +65,7 @@ fn parse_parts(name: &str, input: &str) -> Result<Vec<Part>, String> {
             None => (1, item),
         };
         let rest = rest.trim_start_matches("x ").trim();
-        if rest.is_empty() {
+        if rest.is_empty() || normalise::parse_number(rest).is_some() {
             return Err(format!("{name}: item `{item}` has no part name"));
         }
         out.push(Part { quantity: qty, name: rest.to_lowercase() });
@@ -74,4 +74,40 @@ fn parse_parts(name: &str, input: &str) -> Result<Vec<Part>, String> {
         return Err(format!("{name}: no parts given"));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::form::find_form;
+
+    fn parse(field: &str, input: &str) -> Result<Value, String> {
+        let form = find_form("service_report", None).unwrap();
+        parse_field_input(form.field(field).unwrap(), input, NaiveDate::from_ymd_opt(2026, 11, 20).unwrap())
+    }
+
+    #[test]
+    fn typed_corrections_use_the_spoken_normalisers() {
+        assert_eq!(parse("labor_hours", "two and a half"), Ok(Value::Number(2.5)));
+        assert_eq!(parse("labor_hours", "45 minutes"), Ok(Value::Number(0.75)));
+        assert_eq!(parse("labor_hours", "1.5"), Ok(Value::Number(1.5)));
+        assert_eq!(parse("asset", "h x 204"), Ok(Value::Text("HX204".into())));
+        assert_eq!(parse("follow_up", "December third"), Ok(Value::Date(NaiveDate::from_ymd_opt(2026, 12, 3).unwrap())));
+        assert_eq!(parse("status", "waiting for parts"), Ok(Value::Text("pending_parts".into())));
+        assert_eq!(parse("status", "已完成"), Ok(Value::Text("closed".into())));
+        assert_eq!(parse("customer", " Acme Foods "), Ok(Value::Text("Acme Foods".into())));
+        let parts = vec![Part { quantity: 2, name: "filter drier".into() }, Part { quantity: 1, name: "contactor".into() }];
+        assert_eq!(parse("parts", "2 filter drier, contactor"), Ok(Value::Parts(parts)));
+    }
+
+    #[test]
+    fn bad_input_names_the_field_and_the_reason() {
+        assert_eq!(parse("labor_hours", "banana"), Err("labor_hours: `banana` is not a duration".into()));
+        assert_eq!(parse("labor_hours", "30 hours"), Err("labor_hours: 30 is above the maximum 24".into()));
+        assert_eq!(parse("status", "maybe"), Err("status: `maybe` is not one of open, closed, pending_parts".into()));
+        assert_eq!(parse("follow_up", "someday"), Err("follow_up: `someday` is not a date".into()));
+        assert_eq!(parse("asset", "   "), Err("asset: empty input".into()));
+        assert!(parse("asset", "hello there").unwrap_err().starts_with("asset: "));
+        assert_eq!(parse("parts", "2"), Err("parts: item `2` has no part name".into()));
+    }
 }
