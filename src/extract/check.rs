@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::directory::AssetLookup;
 use super::form::{FieldType, Form};
-use super::matcher::{Quality, Reading};
+use super::matcher::Reading;
 use super::result::{Extraction, FieldResult, Problem, ProblemKind, Span, Value};
 use super::score::cue_quality;
 use super::values::Doc;
@@ -144,16 +144,5 @@ pub fn invalid(field: &super::form::Field, value: &Value) -> Option<String> {
             (!re.is_match(t)).then(|| format!("`{t}` does not match the pattern {}", re.as_str()))
         }
         _ => None,
-    }
-}
-
-impl Quality {
-    /// The label used in `details.*.source` for a quality, when no better one is known.
-    pub fn label(self) -> &'static str {
-        match self {
-            Quality::Label | Quality::Verb => "cue",
-            Quality::Correction => "correction",
-            Quality::Shape => "shape",
-        }
     }
 }

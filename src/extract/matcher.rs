@@ -30,6 +30,17 @@ pub enum Quality {
     Shape,
 }
 
+impl Quality {
+    /// The `source` reported in details for a value recognised this way.
+    pub fn label(self) -> &'static str {
+        match self {
+            Quality::Label | Quality::Verb => "cue",
+            Quality::Correction => "correction",
+            Quality::Shape => "shape",
+        }
+    }
+}
+
 /// One piece of transcript claimed by a field.
 #[derive(Debug, Clone)]
 pub(crate) struct Claim {
@@ -121,7 +132,10 @@ fn sentence_claims(
         let end = trim_end(doc.lower, at, c_end);
         for (fi, field) in form.fields.iter().enumerate().filter(|(_, f)| f.kind == FieldType::Enum) {
             if let Some(read) = read_enum_clause(doc, field, at, end) {
-                claims.push(typed(fi, at, read, Quality::Verb, None));
+                // Lead words ("status", "the job is") are kept as the cue.
+                let lead = doc.lower[at..read.start].trim_matches(|c: char| !c.is_alphanumeric());
+                let cue = (!lead.is_empty()).then(|| lead.to_string());
+                claims.push(typed(fi, at, read, Quality::Verb, cue));
             }
         }
     }
