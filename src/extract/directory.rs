@@ -70,6 +70,10 @@ pub trait Directory: Send + Sync {
     fn customers(&self, name: &str) -> Vec<(Customer, f32)>;
     /// Names, tags and part names for the transcriber's prompt.
     fn vocabulary(&self) -> Vocabulary;
+    /// Every canonical customer name: the matcher scans transcripts for them when no customer cue is said.
+    fn customer_names(&self) -> Vec<String> {
+        self.vocabulary().customers
+    }
 }
 
 /// The least score [`name_score`] must give for a spoken name to resolve to a CRM customer.
@@ -227,6 +231,14 @@ impl InMemoryDirectory {
     }
 }
 
+impl InMemoryDirectory {
+    /// Adds part names for the vocabulary (the CRM CSVs carry none).
+    pub fn with_parts(mut self, parts: impl IntoIterator<Item = String>) -> Self {
+        self.parts.extend(parts);
+        self
+    }
+}
+
 impl Directory for InMemoryDirectory {
     fn asset(&self, tag: &str) -> AssetLookup {
         let tag = canonical_tag(tag);
@@ -247,6 +259,10 @@ impl Directory for InMemoryDirectory {
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1));
         out
+    }
+
+    fn customer_names(&self) -> Vec<String> {
+        self.customers.iter().map(|c| c.name.clone()).collect()
     }
 
     fn vocabulary(&self) -> Vocabulary {
@@ -323,8 +339,8 @@ mod tests {
 
     #[test]
     fn vocabulary_prompt_is_cut_at_an_item_boundary() {
-        let mut d = dir();
-        d.parts = vec!["filter drier".into()];
+        let d = dir().with_parts(["filter drier".to_string()]);
+        assert_eq!(d.customer_names(), ["Acme Foods", "Bellview Hospital", "华联超市"]);
         let v = d.vocabulary();
         assert_eq!(v.prompt(1000), "Acme Foods, Bellview Hospital, 华联超市, 4471, HX204, 6601, filter drier");
         assert_eq!(v.prompt(30), "Acme Foods, Bellview Hospital");

@@ -77,7 +77,7 @@ pub fn detect_language(text: &str) -> &'static str {
 pub fn extract(form: &Form, text: &str, opts: &ExtractOptions<'_>) -> Extraction {
     let lang = opts.language.unwrap_or_else(|| detect_language(text));
     let lower = lower_same_len(text);
-    let names = opts.directory.map(|d| d.vocabulary().customers).unwrap_or_default();
+    let names = opts.directory.map(|d| d.customer_names()).unwrap_or_default();
     let doc = Doc { text, lower: &lower, lang, reference: opts.reference_date, directory: opts.directory, names };
     let mut claims: Vec<Claim> = Vec::new();
     let mut pieces: BTreeMap<usize, Vec<Reading>> = BTreeMap::new();
