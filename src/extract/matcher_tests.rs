@@ -147,3 +147,34 @@ fn language_is_detected_from_the_script() {
     assert_eq!(detect_language("设备 4471"), "zh");
 }
 
+
+#[test]
+fn other_field_types_from_a_custom_form() {
+    let text = r#"
+name = "inspection"
+[[field]]
+name = "meter"
+type = "number"
+cues.en = ["meter reading", "reading"]
+[[field]]
+name = "passed"
+type = "yes_no"
+cues.en = ["passed", "did it pass"]
+[[field]]
+name = "pin"
+type = "digits"
+cues.en = ["pin", "code"]
+[[field]]
+name = "next"
+type = "date"
+required = true
+cues.en = ["next inspection"]
+"#;
+    let form = Form::parse(text, "inspection.toml").unwrap();
+    let opts = ExtractOptions::new(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+    let e = extract(&form, "Meter reading forty two point five. Passed: yes. Code four four seven one.", &opts);
+    assert_eq!(e.fields["meter"].value, Value::Number(42.5));
+    assert_eq!(e.fields["passed"].value, Value::Bool(true));
+    assert_eq!(e.fields["pin"].value, Value::Text("4471".into()));
+    assert_eq!(e.problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>(), ["next: missing (required)"]);
+}
