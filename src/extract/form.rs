@@ -35,6 +35,16 @@ impl FieldType {
     }
 }
 
+/// How a text field is found when none of its cues is said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// Clauses nobody claimed that say what is wrong ("Compressor tripping.").
+    Unclaimed,
+    /// A clause opening with a past-tense verb and its object ("Washed the condenser.").
+    PastTense,
+}
+
 /// A cue phrase (lower case) that introduces a field's value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cue {
@@ -76,6 +86,10 @@ pub struct Field {
     pub question: BTreeMap<String, String>,
     pub validation: Validation,
     pub values: Vec<EnumValue>,
+    /// Text fields: how the value is found without a cue.
+    pub fallback: Option<Fallback>,
+    /// Text fields: comma-separated clauses become separate pieces joined with "; ".
+    pub split_clauses: bool,
 }
 
 impl Field {
@@ -143,6 +157,9 @@ struct RawField {
     validation: RawValidation,
     #[serde(default)]
     values: Vec<RawEnumValue>,
+    fallback: Option<String>,
+    #[serde(default)]
+    split_clauses: bool,
 }
 
 #[derive(Deserialize)]
@@ -301,6 +318,20 @@ impl Form {
             if kind != FieldType::Enum && !values.is_empty() {
                 return Err(err("values are only allowed on enum fields".into()));
             }
+            let fallback = match rf.fallback.as_deref() {
+                None => None,
+                Some("unclaimed") => Some(Fallback::Unclaimed),
+                Some("past_tense") => Some(Fallback::PastTense),
+                Some(other) => return Err(err(format!("unknown fallback `{other}` (expected unclaimed or past_tense)"))),
+            };
+            if (fallback.is_some() || rf.split_clauses) && kind != FieldType::Text {
+                return Err(err("fallback and split_clauses apply only to text fields".into()));
+            }
+            if let Some(f) = fallback
+                && fields.iter().any(|g| g.fallback == Some(f))
+            {
+                return Err(err(format!("another field already has fallback {f:?}")));
+            }
             fields.push(Field {
                 name: field_name,
                 kind,
@@ -310,6 +341,8 @@ impl Form {
                 question: rf.question,
                 validation: Validation { pattern, min: v.min, max: v.max, must_exist_in_crm },
                 values,
+                fallback,
+                split_clauses: rf.split_clauses,
             });
         }
         Ok(Form { name, title: raw.title, fields, index: std::sync::OnceLock::new() })

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::form::{FieldType, Form};
+use super::form::{Fallback, FieldType, Form};
 use super::matcher::{Claim, Quality, Reading, reading, typed};
 use super::result::Value;
 use super::text::{clauses, clean_value, is_empty_talk, is_word_char, skip_leading, skip_words, token_starts, trim_end};
@@ -61,7 +61,7 @@ pub(crate) fn unclaimed(
     first: bool,
     pieces: &mut BTreeMap<usize, Vec<Reading>>,
 ) {
-    let Some(fi) = form.fields.iter().position(|f| f.name == "fault" && f.kind == FieldType::Text) else { return };
+    let Some(fi) = form.fields.iter().position(|f| f.fallback == Some(Fallback::Unclaimed)) else { return };
     let mut edges: Vec<(usize, usize)> = covered.to_vec();
     edges.sort();
     let mut gaps = Vec::new();

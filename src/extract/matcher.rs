@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::cues::CueHit;
-use super::form::{FieldType, Form};
+use super::form::{Fallback, FieldType, Form};
 use super::result::{Extraction, Part, Value};
 use super::text::{
     clauses, clean_value, is_word_char, lower_same_len, sentences, skip_correction, skip_leading,
@@ -283,7 +283,7 @@ fn shape_in_gaps(
             claims.push(typed(fi, at, read, Quality::Shape, None));
             return;
         }
-        if let Some(fi) = form.fields.iter().position(|f| f.name == "action" && f.kind == FieldType::Text)
+        if let Some(fi) = form.fields.iter().position(|f| f.fallback == Some(Fallback::PastTense))
             && past_verb_with_object(doc, at, end)
         {
             claims.push(Claim { field: fi, start: at, end: at, value: None, value_start: at, value_end: at, quality: Quality::Shape, cue: None });
@@ -406,7 +406,7 @@ fn resolve_sentence(
                     list.push(reading(Value::Parts(items), s, e, quality, cue));
                 }
             }
-            _ if field.name == "action" => {
+            _ if field.split_clauses => {
                 for (p_start, p_end) in clauses(doc.text, (from, to)) {
                     let ps = skip_leading(doc.lower, p_start, p_end);
                     let pe = trim_end(doc.lower, ps, p_end);
