@@ -77,11 +77,16 @@ fn load_directory(customers: &Path, assets: &Path) -> anyhow::Result<InMemoryDir
 impl Extractor {
     /// Runs the form over one transcript.
     pub fn run(&self, text: &str) -> Extraction {
+        self.run_with_words(text, &[])
+    }
+
+    /// Runs the form over a transcript with the transcriber's word confidences (for `transcribe --extract`).
+    pub fn run_with_words(&self, text: &str, words: &[extract::WordConfidence]) -> Extraction {
         let opts = ExtractOptions {
             language: self.lang.as_deref(),
             reference_date: self.reference_date,
             directory: self.directory.as_ref().map(|d| d as &dyn extract::Directory),
-            words: &[],
+            words,
         };
         extract::extract(&self.form, text, &opts)
     }
