@@ -12,6 +12,8 @@ pub struct CueEntry {
     pub phrase: String,
     pub field: usize,
     pub keep: bool,
+    /// For an enum synonym said as a phrase ("waiting for parts"): the value it names.
+    pub value: Option<String>,
 }
 
 /// Cues by language, then by first token; each list longest phrase first.
@@ -28,6 +30,8 @@ pub struct CueHit {
     pub field: usize,
     pub keep: bool,
     pub phrase: String,
+    /// Set when the hit is an enum synonym: the value it names.
+    pub value: Option<String>,
 }
 
 impl CueIndex {
@@ -39,8 +43,24 @@ impl CueIndex {
                 for cue in cues {
                     let lower = lower_same_len(&cue.phrase);
                     let Some(key) = token_key(&lower, 0) else { continue };
-                    let entry = CueEntry { phrase: lower.clone(), field: i, keep: cue.keep };
+                    let entry = CueEntry { phrase: lower.clone(), field: i, keep: cue.keep, value: None };
                     by_lang.entry(lang.clone()).or_default().entry(key.to_string()).or_default().push(entry);
+                }
+            }
+            // Enum synonyms long enough to be unambiguous are found anywhere, so that "waiting for parts" is a
+            // status and not a "parts" cue: two or more words, or three or more CJK characters.
+            for value in &field.values {
+                for (lang, synonyms) in &value.synonyms {
+                    for syn in synonyms {
+                        let cjk = syn.chars().filter(|&c| super::directory::is_cjk(c)).count();
+                        if syn.split_whitespace().count() < 2 && cjk < 3 {
+                            continue;
+                        }
+                        let lower = lower_same_len(syn);
+                        let Some(key) = token_key(&lower, 0) else { continue };
+                        let entry = CueEntry { phrase: lower.clone(), field: i, keep: true, value: Some(value.name.clone()) };
+                        by_lang.entry(lang.clone()).or_default().entry(key.to_string()).or_default().push(entry);
+                    }
                 }
             }
         }
@@ -67,6 +87,7 @@ impl CueIndex {
                 field: e.field,
                 keep: e.keep,
                 phrase: e.phrase.clone(),
+                value: e.value.clone(),
             })
         })
     }

@@ -146,6 +146,12 @@ fn sentence_claims(
             continue;
         }
         let field = &form.fields[hit.field];
+        if let Some(value) = &hit.value {
+            let read = super::values::Read { value: Value::Text(value.clone()), start: hit.start, end: hit.end };
+            claims.push(typed(hit.field, hit.start, read, Quality::Verb, None));
+            open_text = None;
+            continue;
+        }
         if matches!(field.kind, FieldType::Text | FieldType::PartList) {
             // A second verb of the same field continues its value ("replaced the fuse and reset the control").
             if open_text == Some(hit.field) && hit.keep {
