@@ -70,6 +70,10 @@ pub trait Directory: Send + Sync {
     fn customers(&self, name: &str) -> Vec<(Customer, f32)>;
     /// Names, tags and part names for the transcriber's prompt.
     fn vocabulary(&self) -> Vocabulary;
+    /// Every canonical customer name: the matcher scans transcripts for them when no customer cue is said.
+    fn customer_names(&self) -> Vec<String> {
+        self.vocabulary().customers
+    }
 }
 
 /// The least score [`name_score`] must give for a spoken name to resolve to a CRM customer.
@@ -100,7 +104,9 @@ pub fn name_score(spoken: &str, canonical: &str) -> f32 {
     let prefix = b.starts_with(&a)
         && (b[a.len()..].starts_with(' ') || cjk)
         && if cjk { a_chars >= 2 } else { a_chars >= 4 };
-    let score = if prefix { full.max(0.86) } else { full };
+    // A Mandarin name of four or more characters with one character misheard ("华联超时", "名德医院").
+    let one_char_off = cjk && a_chars >= 4 && a_chars == b.chars().count() && a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() == 1;
+    let score = if prefix || one_char_off { full.max(0.86) } else { full };
     score as f32
 }
 
@@ -225,6 +231,14 @@ impl InMemoryDirectory {
     }
 }
 
+impl InMemoryDirectory {
+    /// Adds part names for the vocabulary (the CRM CSVs carry none).
+    pub fn with_parts(mut self, parts: impl IntoIterator<Item = String>) -> Self {
+        self.parts.extend(parts);
+        self
+    }
+}
+
 impl Directory for InMemoryDirectory {
     fn asset(&self, tag: &str) -> AssetLookup {
         let tag = canonical_tag(tag);
@@ -245,6 +259,10 @@ impl Directory for InMemoryDirectory {
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1));
         out
+    }
+
+    fn customer_names(&self) -> Vec<String> {
+        self.customers.iter().map(|c| c.name.clone()).collect()
     }
 
     fn vocabulary(&self) -> Vocabulary {
@@ -295,6 +313,8 @@ mod tests {
         assert_eq!(d.customers("belleview hospital")[0].0.name, "Bellview Hospital");
         assert_eq!(d.customers("acme")[0].0.name, "Acme Foods");
         assert_eq!(d.customers("华联")[0].0.name, "华联超市");
+        assert_eq!(d.customers("华联超时")[0].0.name, "华联超市");
+        assert!(d.customers("华联饭店").is_empty());
         assert!(d.customers("northgate mall").is_empty());
         assert!(d.customers("the").is_empty());
     }
@@ -319,8 +339,8 @@ mod tests {
 
     #[test]
     fn vocabulary_prompt_is_cut_at_an_item_boundary() {
-        let mut d = dir();
-        d.parts = vec!["filter drier".into()];
+        let d = dir().with_parts(["filter drier".to_string()]);
+        assert_eq!(d.customer_names(), ["Acme Foods", "Bellview Hospital", "华联超市"]);
         let v = d.vocabulary();
         assert_eq!(v.prompt(1000), "Acme Foods, Bellview Hospital, 华联超市, 4471, HX204, 6601, filter drier");
         assert_eq!(v.prompt(30), "Acme Foods, Bellview Hospital");

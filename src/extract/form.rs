@@ -1,5 +1,6 @@
 //! Forms as data: a form file in prompts/ (TOML) parsed and validated into [`Form`]. Pure: parsing takes
-//! text; only [`Form::load`] and [`load_forms`] read files. Must not depend on the matcher or the CRM.
+//! text; only [`Form::load`] and [`load_forms`] read files. Must not depend on the matcher or the CRM
+//! (the cue index is built from the fields by `cues`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,6 +33,16 @@ impl FieldType {
     pub fn is_text(self) -> bool {
         matches!(self, FieldType::Text)
     }
+}
+
+/// How a text field is found when none of its cues is said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// Clauses nobody claimed that say what is wrong ("Compressor tripping.").
+    Unclaimed,
+    /// A clause opening with a past-tense verb and its object ("Washed the condenser.").
+    PastTense,
 }
 
 /// A cue phrase (lower case) that introduces a field's value.
@@ -75,6 +86,10 @@ pub struct Field {
     pub question: BTreeMap<String, String>,
     pub validation: Validation,
     pub values: Vec<EnumValue>,
+    /// Text fields: how the value is found without a cue.
+    pub fallback: Option<Fallback>,
+    /// Text fields: comma-separated clauses become separate pieces joined with "; ".
+    pub split_clauses: bool,
 }
 
 impl Field {
@@ -95,6 +110,8 @@ pub struct Form {
     pub name: String,
     pub title: BTreeMap<String, String>,
     pub fields: Vec<Field>,
+    /// The cues indexed for matching, built on first use.
+    index: std::sync::OnceLock<super::cues::CueIndex>,
 }
 
 /// Why a form file was refused: always names the file and line, and the field when one is at fault.
@@ -140,6 +157,9 @@ struct RawField {
     validation: RawValidation,
     #[serde(default)]
     values: Vec<RawEnumValue>,
+    fallback: Option<String>,
+    #[serde(default)]
+    split_clauses: bool,
 }
 
 #[derive(Deserialize)]
@@ -298,6 +318,20 @@ impl Form {
             if kind != FieldType::Enum && !values.is_empty() {
                 return Err(err("values are only allowed on enum fields".into()));
             }
+            let fallback = match rf.fallback.as_deref() {
+                None => None,
+                Some("unclaimed") => Some(Fallback::Unclaimed),
+                Some("past_tense") => Some(Fallback::PastTense),
+                Some(other) => return Err(err(format!("unknown fallback `{other}` (expected unclaimed or past_tense)"))),
+            };
+            if (fallback.is_some() || rf.split_clauses) && kind != FieldType::Text {
+                return Err(err("fallback and split_clauses apply only to text fields".into()));
+            }
+            if let Some(f) = fallback
+                && fields.iter().any(|g| g.fallback == Some(f))
+            {
+                return Err(err(format!("another field already has fallback {f:?}")));
+            }
             fields.push(Field {
                 name: field_name,
                 kind,
@@ -307,9 +341,16 @@ impl Form {
                 question: rf.question,
                 validation: Validation { pattern, min: v.min, max: v.max, must_exist_in_crm },
                 values,
+                fallback,
+                split_clauses: rf.split_clauses,
             });
         }
-        Ok(Form { name, title: raw.title, fields })
+        Ok(Form { name, title: raw.title, fields, index: std::sync::OnceLock::new() })
+    }
+
+    /// The cue index the matcher uses.
+    pub fn cue_index(&self) -> &super::cues::CueIndex {
+        self.index.get_or_init(|| super::cues::CueIndex::build(&self.fields))
     }
 
     /// The field with this name.

@@ -148,3 +148,17 @@ fn forms_dir_overrides_the_builtin_and_reports_bad_files() {
     let err = load_forms(Some(dir.path())).unwrap_err().to_string();
     assert!(err.contains("zbad.toml:2: field `q`"), "{err}");
 }
+
+#[test]
+fn fallbacks_are_checked() {
+    let msg = refused("name = \"x\"\n[[field]]\nname = \"a\"\ntype = \"text\"\nfallback = \"guess\"\n");
+    assert!(msg.contains("field `a`: unknown fallback `guess`"), "{msg}");
+    let msg = refused("name = \"x\"\n[[field]]\nname = \"h\"\ntype = \"hours\"\nsplit_clauses = true\n");
+    assert!(msg.contains("field `h`: fallback and split_clauses apply only to text fields"), "{msg}");
+    let two = "name = \"x\"\n[[field]]\nname = \"a\"\ntype = \"text\"\nfallback = \"unclaimed\"\n[[field]]\nname = \"b\"\ntype = \"text\"\nfallback = \"unclaimed\"\n";
+    let msg = refused(two);
+    assert!(msg.contains(":6: field `b`: another field already has fallback"), "{msg}");
+    let form = find_form("service_report", None).unwrap();
+    assert_eq!(form.field("fault").unwrap().fallback, Some(Fallback::Unclaimed));
+    assert!(form.field("action").unwrap().split_clauses);
+}

@@ -54,6 +54,26 @@ def check_text_value(field, value, err):
         err(f"{field} starts with a cue word: {value!r}")
 
 
+def plain(text):
+    """Lower-case, punctuation removed, spaces collapsed: the README's free-text comparison, minus leading words."""
+    text = re.sub(r"[^\w\s]", " ", text.lower())
+    return " ".join(text.split())
+
+
+def check_verbatim(field, value, text, err):
+    """Each '; '-joined piece of a free-text value must be words the speaker said, in order."""
+    if not isinstance(value, str):
+        return
+    said = f" {plain(text)} "
+    for piece in value.split("; "):
+        if piece.isascii():
+            found = f" {plain(piece)} " in said
+        else:  # Mandarin has no spaces between words; the text's punctuation became spaces
+            found = plain(piece).replace(" ", "") in said.replace(" ", "")
+        if not found:
+            err(f"{field} piece {piece!r} is not in the text as said")
+
+
 def check_parts(value, err):
     if not isinstance(value, list) or not value:
         err("parts must be a non-empty list")
@@ -106,6 +126,7 @@ def check_case(case, lang, assets, err):
                 err(f"customer must be a trimmed non-empty string: {value!r}")
         elif field in ("fault", "action"):
             check_text_value(field, value, err)
+            check_verbatim(field, value, case.get("text", ""), err)
         elif field == "parts":
             check_parts(value, err)
         elif field == "labor_hours":

@@ -3,3 +3,4 @@
 mod support;
 mod store;
 mod api;
+mod extract;
