@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod crm;
 mod extract;
 mod model;
@@ -25,6 +26,8 @@ enum Command {
     Extract(extract::Args),
     /// Fetch, convert and list Whisper models.
     Model(model::Args),
+    /// Measure transcription speed and memory.
+    Bench(bench::Args),
     /// Import CRM data (customers, assets) into the store.
     Crm(crm::Args),
 }
@@ -36,6 +39,7 @@ pub fn main() -> ExitCode {
         Command::Transcribe(args) => transcribe::run(args),
         Command::Extract(args) => extract::run(args),
         Command::Model(args) => model::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Crm(args) => crm::run(args),
     };
     match result {
