@@ -7,6 +7,7 @@ pub mod audio;
 pub mod config;
 pub mod extract;
 pub mod http;
+pub mod jobs;
 pub mod model;
 pub mod store;
 pub mod transcribe;

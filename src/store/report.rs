@@ -277,8 +277,9 @@ impl Store {
         Ok(())
     }
 
-    /// Fills in a `processing` report from extraction and makes it a draft. Returns false (and changes
-    /// nothing) when the report has already left `processing`, so a re-run job cannot overwrite edits.
+    /// Fills in a `processing` (or `failed`, when its dead job was retried) report from extraction and
+    /// makes it a draft. Returns false (and changes nothing) for any other state, so a re-run job cannot
+    /// overwrite a person's edits.
     #[allow(clippy::too_many_arguments)]
     pub async fn complete_report(
         &self,
@@ -292,7 +293,8 @@ impl Store {
     ) -> Result<bool> {
         let done = sqlx::query(
             "update report set state = 'draft', language = $1, fields = $2, details = $3, problems = $4, \
-             customer_id = $5, asset_id = $6, updated_at = $7 where report_id = $8 and state = 'processing'",
+             customer_id = $5, asset_id = $6, reason = null, updated_at = $7 \
+             where report_id = $8 and state in ('processing', 'failed')",
         )
         .bind(language)
         .bind(fields.to_string())

@@ -91,7 +91,30 @@ both_backends!(
     crm_crud_and_import_over_http,
     health_metrics_and_openapi,
     login_is_throttled,
+    worker_turns_an_upload_into_a_draft_once,
+    failing_jobs_retry_then_die_visibly,
 );
+
+/// A pipeline over the API's store and data directory with `transcriber`, "today" fixed.
+pub fn pipeline(a: &Api, transcriber: std::sync::Arc<dyn fieldvoice::transcribe::Transcriber>) -> fieldvoice::jobs::Pipeline {
+    fieldvoice::jobs::Pipeline {
+        store: a.state.store.clone(),
+        data_dir: a.data.path().to_path_buf(),
+        transcriber,
+        forms: a.state.forms.clone(),
+        reference_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+    }
+}
+
+/// Loads the repository's CRM fixtures into the store.
+pub async fn load_crm(db: &TestDb) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crm");
+    db.store.import_customers("customers.csv", std::fs::read(root.join("customers.csv")).unwrap().as_slice()).await.unwrap();
+    db.store.import_assets("assets.csv", std::fs::read(root.join("assets.csv")).unwrap().as_slice()).await.unwrap();
+}
+
+const REPORT_TEXT: &str = "Asset 4471 for Acme Foods. Found the condenser fan motor seized. Replaced the condenser fan motor, \
+     used two filter driers. Labor two and a half hours. Job is closed.";
 
 async fn every_role_boundary_is_enforced(db: &TestDb) {
     let a = api(db, 1 << 20).await;
@@ -310,4 +333,74 @@ async fn login_is_throttled(db: &TestDb) {
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "even the right PIN waits out the lock: {body}");
     let (st, _) = a.call("POST", "/api/v1/login", None, Some("application/json"), json!({"login": "rita", "secret": "review-pass-1"}).to_string().into_bytes()).await;
     assert_eq!(st, StatusCode::OK, "other logins are unaffected");
+}
+
+async fn worker_turns_an_upload_into_a_draft_once(db: &TestDb) {
+    use fieldvoice::jobs::{Outcome, WorkerOptions, run_once};
+    use fieldvoice::transcribe::FakeTranscriber;
+    let a = api(db, 1 << 20).await;
+    load_crm(db).await;
+    let fake = std::sync::Arc::new(FakeTranscriber::scripted([REPORT_TEXT]));
+    let p = pipeline(&a, fake.clone());
+    let opts = WorkerOptions { id: "w1".into(), ..Default::default() };
+    assert_eq!(run_once(&p, &opts).await.unwrap(), None, "empty queue");
+    let (_, up) = a.upload(&a.tech, "?language=en", tone_wav(2.0)).await;
+    let id = up["report_id"].as_i64().unwrap();
+    let outcome = run_once(&p, &opts).await.unwrap();
+    assert_eq!(outcome, Some(Outcome::Done { job_id: up["job_id"].as_i64().unwrap() }));
+
+    let (st, r) = a.get(&format!("/api/v1/reports/{id}"), &a.tech).await;
+    assert_eq!((st, r["state"].as_str()), (StatusCode::OK, Some("draft")), "{r}");
+    assert_eq!(r["fields"]["asset"], "4471");
+    assert_eq!(r["fields"]["customer"], "Acme Foods");
+    assert_eq!(r["fields"]["labor_hours"], 2.5);
+    assert_eq!(r["fields"]["status"], "closed");
+    assert_eq!(r["fields"]["parts"], json!([{"quantity": 2, "name": "filter drier"}]));
+    assert!(r["details"]["asset"]["confidence"].as_f64().unwrap() > 0.5, "{}", r["details"]);
+    assert_eq!(r["transcript"]["text"], REPORT_TEXT);
+    assert_eq!(r["transcript"]["model"], "fake");
+    let acme = db.store.customers().await.unwrap().into_iter().find(|c| c.name == "Acme Foods").unwrap();
+    assert_eq!(r["customer_id"].as_i64(), Some(acme.customer_id));
+    assert!(r["asset_id"].is_i64());
+
+    // The same job run again (as after a crash between its steps) changes nothing and transcribes nothing.
+    db.store.enqueue(fieldvoice::jobs::PROCESS_REPORT, &json!({"report_id": id}).to_string()).await.unwrap();
+    assert!(matches!(run_once(&p, &opts).await.unwrap(), Some(Outcome::Done { .. })));
+    assert_eq!(fake.calls(), 1);
+    let (_, again) = a.get(&format!("/api/v1/reports/{id}"), &a.tech).await;
+    assert_eq!(again["fields"], r["fields"]);
+    let (_, text) = a.call("GET", "/metrics", None, None, Vec::new()).await;
+    assert!(text.as_str().unwrap().contains("fieldvoice_transcription_real_time_factor "), "{text}");
+}
+
+async fn failing_jobs_retry_then_die_visibly(db: &TestDb) {
+    use fieldvoice::jobs::{Outcome, WorkerOptions, run_once};
+    use fieldvoice::store::{JobState, MAX_ATTEMPTS};
+    use fieldvoice::transcribe::FakeTranscriber;
+    let a = api(db, 1 << 20).await;
+    // An empty script: every transcription fails.
+    let p = pipeline(&a, std::sync::Arc::new(FakeTranscriber::scripted(Vec::<String>::new())));
+    let opts = WorkerOptions { id: "w1".into(), backoff: std::time::Duration::ZERO, ..Default::default() };
+    let (_, up) = a.upload(&a.tech, "", tone_wav(1.0)).await;
+    let (id, job_id) = (up["report_id"].as_i64().unwrap(), up["job_id"].as_i64().unwrap());
+    for attempt in 1..=MAX_ATTEMPTS {
+        let outcome = run_once(&p, &opts).await.unwrap().expect("a due job");
+        let Outcome::Failed { state, error, .. } = outcome else { panic!("attempt {attempt}: {outcome:?}") };
+        assert!(error.contains("script used up"), "{error}");
+        assert_eq!(state, if attempt == MAX_ATTEMPTS { JobState::Dead } else { JobState::Queued });
+    }
+    assert_eq!(run_once(&p, &opts).await.unwrap(), None);
+    let (_, dead) = a.get("/api/v1/jobs/dead", &a.reviewer).await;
+    assert_eq!(dead["items"][0]["job_id"].as_i64(), Some(job_id), "{dead}");
+    let (_, r) = a.get(&format!("/api/v1/reports/{id}"), &a.reviewer).await;
+    assert_eq!(r["state"], "failed");
+    assert!(r["reason"].as_str().unwrap().contains("script used up"), "{r}");
+    // An admin retries once more (now with a working transcriber); the report is processed.
+    assert_eq!(a.call("POST", &format!("/api/v1/jobs/{job_id}/retry"), Some(&a.reviewer), None, Vec::new()).await.0, StatusCode::FORBIDDEN);
+    let (st, _) = a.call("POST", &format!("/api/v1/jobs/{job_id}/retry"), Some(&a.admin), None, Vec::new()).await;
+    assert_eq!(st, StatusCode::OK);
+    let p = pipeline(&a, std::sync::Arc::new(FakeTranscriber::scripted([REPORT_TEXT])));
+    assert!(matches!(run_once(&p, &opts).await.unwrap(), Some(Outcome::Done { .. })));
+    let (_, r) = a.get(&format!("/api/v1/reports/{id}"), &a.reviewer).await;
+    assert_eq!((r["state"].as_str(), &r["reason"]), (Some("draft"), &Value::Null), "a retried job completes the failed report");
 }
