@@ -3,6 +3,7 @@
 //! Pure core (no I/O): [`audio`], [`extract`]. Adapters behind traits: [`transcribe`], [`model`].
 //! See the README for the architecture and DESIGN notes.
 
+pub mod app;
 pub mod audio;
 pub mod config;
 pub mod extract;

@@ -9,6 +9,7 @@ mod bench;
 mod crm;
 mod extract;
 mod model;
+mod serve;
 mod transcribe;
 
 #[derive(Debug, Parser)]
@@ -30,6 +31,10 @@ enum Command {
     Bench(bench::Args),
     /// Import CRM data (customers, assets) into the store.
     Crm(crm::Args),
+    /// Serve the HTTP API and run job workers.
+    Serve(serve::Args),
+    /// Run job workers only (several machines can share one PostgreSQL database).
+    Worker(serve::WorkerArgs),
 }
 
 /// Parses the command line and runs the command; errors are printed as one line on stderr.
@@ -41,6 +46,8 @@ pub fn main() -> ExitCode {
         Command::Model(args) => model::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Crm(args) => crm::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Worker(args) => serve::run_worker(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,110 @@
+//! `fieldvoice serve` (HTTP API plus job workers) and `fieldvoice worker` (job workers only). Settings
+//! come from a TOML file, env vars and flags, flags winning; see `fieldvoice::config`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use fieldvoice::app::{DEMO_LOGINS, run_service, run_workers};
+use fieldvoice::config::RawConfig;
+
+/// Settings shared by `serve` and `worker`.
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    /// TOML file with any of the settings below (flag and env names in snake_case).
+    #[arg(long, env = "FIELDVOICE_CONFIG")]
+    config: Option<PathBuf>,
+    /// sqlite://PATH (default sqlite://data/fieldvoice.db) or postgres://...
+    #[arg(long, env = "FIELDVOICE_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Where recordings are kept (default ./data).
+    #[arg(long, env = "FIELDVOICE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Whisper model name (in the models directory) or path (default tiny.en).
+    #[arg(long, env = "FIELDVOICE_MODEL")]
+    model: Option<String>,
+    /// Job workers in this process.
+    #[arg(long, env = "FIELDVOICE_WORKERS")]
+    workers: Option<usize>,
+}
+
+impl Common {
+    fn raw(self) -> anyhow::Result<RawConfig> {
+        let file = match &self.config {
+            Some(path) => RawConfig::from_file(path)?,
+            None => RawConfig::default(),
+        };
+        Ok(file.overridden_by(RawConfig {
+            database_url: self.database_url,
+            data_dir: self.data_dir,
+            model: self.model,
+            workers: self.workers,
+            ..RawConfig::default()
+        }))
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    common: Common,
+    /// HOST:PORT for the HTTP API (default 127.0.0.1:8080).
+    #[arg(long, env = "FIELDVOICE_LISTEN")]
+    listen: Option<String>,
+    /// Largest accepted upload in bytes (default 25 MiB).
+    #[arg(long, env = "FIELDVOICE_MAX_UPLOAD_BYTES")]
+    max_upload_bytes: Option<u64>,
+    /// External CRM webhook endpoint (repeatable).
+    #[arg(long = "webhook-url")]
+    webhook_urls: Vec<String>,
+    /// HMAC-SHA256 key for webhook signatures.
+    #[arg(long, env = "FIELDVOICE_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+    /// Seed demo CRM data and demo logins (from tests/fixtures/crm) and print them.
+    #[arg(long)]
+    demo: bool,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let raw = args.common.raw()?.overridden_by(RawConfig {
+        listen: args.listen,
+        max_upload_bytes: args.max_upload_bytes,
+        webhook_urls: (!args.webhook_urls.is_empty()).then_some(args.webhook_urls),
+        webhook_secret: args.webhook_secret,
+        ..RawConfig::default()
+    });
+    let config = raw.validate()?;
+    let demo = args.demo.then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crm"));
+    let show_demo = demo.is_some();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(run_service(config, demo, |addr| {
+        println!("fieldvoice: serving http://{addr}/api/v1 (OpenAPI: http://{addr}/api/v1/openapi.json)");
+        if show_demo {
+            for (login, secret, role) in DEMO_LOGINS {
+                println!("  demo {role}: login `{login}`, secret `{secret}`");
+            }
+            println!("  e.g. curl -s -X POST http://{addr}/api/v1/login -H 'content-type: application/json' -d '{{\"login\":\"tess\",\"secret\":\"4821\"}}'");
+        }
+    }))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn run_worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let config = args.common.raw()?.validate()?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(run_workers(config))?;
+    Ok(ExitCode::SUCCESS)
+}
