@@ -81,9 +81,9 @@ pub async fn shutdown_signal() {
 }
 
 /// Starts `config.workers` job workers; returns their handles and the switch that stops them.
-pub fn start_workers(pipeline: Arc<Pipeline>, count: usize) -> (Vec<tokio::task::JoinHandle<()>>, watch::Sender<bool>) {
+pub fn start_workers(pipeline: Arc<Pipeline>, count: usize, lease_secs: u64) -> (Vec<tokio::task::JoinHandle<()>>, watch::Sender<bool>) {
     let (stop, rx) = watch::channel(false);
-    let base = WorkerOptions::default();
+    let base = WorkerOptions { stale_after: std::time::Duration::from_secs(lease_secs), ..WorkerOptions::default() };
     let handles = (0..count)
         .map(|i| {
             let opts = WorkerOptions { id: format!("{}#{i}", base.id), ..base.clone() };
@@ -109,7 +109,7 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
             forms: forms.clone(),
             reference_date: None,
         });
-        start_workers(pipeline, config.workers)
+        start_workers(pipeline, config.workers, config.job_lease_secs)
     } else {
         (Vec::new(), watch::channel(false).0)
     };
@@ -143,7 +143,7 @@ pub async fn run_workers(config: Config) -> Result<(), AppError> {
         forms: Arc::new(load_forms(None)?),
         reference_date: None,
     });
-    let (workers, stop) = start_workers(pipeline, config.workers.max(1));
+    let (workers, stop) = start_workers(pipeline, config.workers.max(1), config.job_lease_secs);
     shutdown_signal().await;
     let _ = stop.send(true);
     for w in workers {

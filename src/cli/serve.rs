@@ -26,6 +26,9 @@ pub struct Common {
     /// Job workers in this process.
     #[arg(long, env = "FIELDVOICE_WORKERS")]
     workers: Option<usize>,
+    /// Seconds before a silent worker's job is taken over (default 120).
+    #[arg(long, env = "FIELDVOICE_JOB_LEASE_SECS")]
+    job_lease_secs: Option<u64>,
 }
 
 impl Common {
@@ -39,6 +42,7 @@ impl Common {
             data_dir: self.data_dir,
             model: self.model,
             workers: self.workers,
+            job_lease_secs: self.job_lease_secs,
             ..RawConfig::default()
         }))
     }

@@ -19,6 +19,8 @@ pub struct RawConfig {
     pub max_upload_bytes: Option<u64>,
     /// Job-processing loops in this process (0: API only; `fieldvoice worker` runs them elsewhere).
     pub workers: Option<usize>,
+    /// Seconds after which a job whose worker stopped renewing its lease is taken over.
+    pub job_lease_secs: Option<u64>,
     /// External CRM endpoints that receive verified reports.
     pub webhook_urls: Option<Vec<String>>,
     /// Key for the `X-Fieldvoice-Signature` HMAC-SHA256 header.
@@ -45,6 +47,7 @@ pub struct Config {
     pub model: String,
     pub max_upload_bytes: u64,
     pub workers: usize,
+    pub job_lease_secs: u64,
     pub webhook_urls: Vec<String>,
     pub webhook_secret: Option<String>,
     pub confirm_to_customer: bool,
@@ -72,6 +75,7 @@ impl RawConfig {
             model: over.model.or(self.model),
             max_upload_bytes: over.max_upload_bytes.or(self.max_upload_bytes),
             workers: over.workers.or(self.workers),
+            job_lease_secs: over.job_lease_secs.or(self.job_lease_secs),
             webhook_urls: over.webhook_urls.or(self.webhook_urls),
             webhook_secret: over.webhook_secret.or(self.webhook_secret),
             confirm_to_customer: over.confirm_to_customer.or(self.confirm_to_customer),
@@ -116,6 +120,7 @@ impl RawConfig {
             model: self.model.unwrap_or_else(|| "tiny.en".into()),
             max_upload_bytes,
             workers: self.workers.unwrap_or(1),
+            job_lease_secs: self.job_lease_secs.unwrap_or(120).max(1),
             webhook_urls,
             webhook_secret,
             confirm_to_customer: self.confirm_to_customer.unwrap_or(false),

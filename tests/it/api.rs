@@ -404,3 +404,118 @@ async fn failing_jobs_retry_then_die_visibly(db: &TestDb) {
     let (_, r) = a.get(&format!("/api/v1/reports/{id}"), &a.reviewer).await;
     assert_eq!((r["state"].as_str(), &r["reason"]), (Some("draft"), &Value::Null), "a retried job completes the failed report");
 }
+
+/// The built binary as a child process, killed (SIGKILL) when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(args: &[&str]) -> Child {
+    let child = std::process::Command::new(crate::support::bin())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start fieldvoice");
+    Child(child)
+}
+
+/// Starts `fieldvoice serve` with no workers; returns it and its address.
+fn start_server(db_url: &str, data: &std::path::Path) -> (Child, String) {
+    use std::io::BufRead;
+    let mut child = spawn(&["serve", "--listen", "127.0.0.1:0", "--workers", "0", "--database-url", db_url, "--data-dir", data.to_str().unwrap()]);
+    let mut line = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|s| s.split('/').next()).unwrap_or_else(|| panic!("no address in {line:?}"));
+    (child, addr.to_string())
+}
+
+/// One HTTP/1.1 request over a fresh connection; returns the status and the body.
+fn http(addr: &str, method: &str, path: &str, token: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+both_backends!(sigkill_at_any_point_loses_nothing);
+
+/// kill -9 the server right after it accepted uploads, then a worker in the middle of Whisper; after
+/// restarts every accepted recording is on disk and becomes a draft with the right fields.
+async fn sigkill_at_any_point_loses_nothing(db: &TestDb) {
+    let model = crate::support::root().join("models/ggml-tiny.en.bin");
+    assert!(model.exists(), "{} is missing: run scripts/setup.sh tiny.en (make test does)", model.display());
+    load_crm(db).await;
+    db.store.create_technician("tess", "Tess", "4821").await.unwrap();
+    let (token, _) = db.store.login("tess", "4821").await.unwrap().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let wav = std::fs::read(crate::support::root().join("tests/fixtures/demo_report.wav")).unwrap();
+
+    let (server, addr) = start_server(&db.url, data.path());
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = http(&addr, "POST", "/api/v1/reports?language=en", &token, "audio/wav", &wav);
+        assert_eq!(status, 202, "{body}");
+        ids.push(serde_json::from_str::<Value>(&body).unwrap()["report_id"].as_i64().unwrap());
+    }
+    drop(server); // SIGKILL right after the 202s
+    for id in &ids {
+        let r = db.store.report(*id).await.expect("accepted report survives");
+        assert_eq!(std::fs::read(data.path().join(&r.audio_path)).unwrap(), wav, "accepted audio survives");
+    }
+    let (server, addr) = start_server(&db.url, data.path());
+    let (status, _) = http(&addr, "GET", &format!("/api/v1/reports/{}", ids[0]), &token, "text/plain", b"");
+    assert_eq!(status, 200, "restarted server serves the report");
+
+    // A worker is killed while it holds a job (inside transcription); a second one takes the job over
+    // once the lease (1 s) has gone stale.
+    let worker = ["worker", "--database-url", &db.url, "--data-dir", data.path().to_str().unwrap(), "--model", model.to_str().unwrap(), "--job-lease-secs", "1"];
+    let first = spawn(&worker);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while db.store.queue_depth().await.unwrap().running == 0 {
+        assert!(std::time::Instant::now() < deadline, "the worker never claimed a job");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(first); // SIGKILL mid-job
+    let running = db.store.queue_depth().await.unwrap();
+    assert!(running.running >= 1 || running.done >= 1, "{running:?}");
+    let _second = spawn(&worker);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        let mut states = Vec::new();
+        for id in &ids {
+            states.push(db.store.report(*id).await.unwrap().state);
+        }
+        if states.iter().all(|s| *s == fieldvoice::store::ReportState::Draft) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "reports not processed after restart: {states:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for id in &ids {
+        let (status, body) = http(&addr, "GET", &format!("/api/v1/reports/{id}"), &token, "text/plain", b"");
+        assert_eq!(status, 200);
+        let r: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((r["fields"]["asset"].as_str(), r["fields"]["customer"].as_str()), (Some("4471"), Some("Acme Foods")), "{r}");
+        assert_eq!(r["fields"]["labor_hours"], 2.5);
+    }
+    let depth = db.store.queue_depth().await.unwrap();
+    assert_eq!((depth.done, depth.dead, depth.queued, depth.running), (2, 0, 0, 0));
+    drop(server);
+}
