@@ -113,6 +113,7 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
     } else {
         (Vec::new(), watch::channel(false).0)
     };
+    let deliverer = start_deliverer(&store, &config, &stop);
     let mut state = AppState::new(store.clone(), config.data_dir.clone(), config.max_upload_bytes, Vec::new());
     state.forms = forms;
     state.webhook_urls = Arc::new(config.webhook_urls.clone());
@@ -126,11 +127,18 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
         .await
         .map_err(|source| AppError::Listen { addr: addr.to_string(), source })?;
     let _ = stop.send(true);
-    for w in workers {
+    for w in workers.into_iter().chain(deliverer) {
         let _ = w.await;
     }
     store.close().await;
     Ok(())
+}
+
+/// Starts the webhook deliverer when endpoints and a secret are configured.
+fn start_deliverer(store: &Store, config: &Config, stop: &watch::Sender<bool>) -> Option<tokio::task::JoinHandle<()>> {
+    let secret = config.webhook_secret.clone().filter(|_| !config.webhook_urls.is_empty())?;
+    let opts = crate::jobs::deliver::DeliveryOptions::new(secret);
+    Some(tokio::spawn(crate::jobs::deliver::run_deliveries(store.clone(), opts, stop.subscribe())))
 }
 
 /// Runs only job workers (`fieldvoice worker`), e.g. on other machines sharing a PostgreSQL database.
@@ -144,9 +152,10 @@ pub async fn run_workers(config: Config) -> Result<(), AppError> {
         reference_date: None,
     });
     let (workers, stop) = start_workers(pipeline, config.workers.max(1), config.job_lease_secs);
+    let deliverer = start_deliverer(&store, &config, &stop);
     shutdown_signal().await;
     let _ = stop.send(true);
-    for w in workers {
+    for w in workers.into_iter().chain(deliverer) {
         let _ = w.await;
     }
     store.close().await;

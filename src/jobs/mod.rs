@@ -3,6 +3,7 @@
 //! exponential backoff and leaving a job dead after its last attempt. Every step is idempotent, so a job
 //! that runs again after a crash redoes nothing a person has changed. Must not depend on http or app.
 
+pub mod deliver;
 mod process;
 
 use std::path::PathBuf;

@@ -519,3 +519,89 @@ async fn sigkill_at_any_point_loses_nothing(db: &TestDb) {
     assert_eq!((depth.done, depth.dead, depth.queued, depth.running), (2, 0, 0, 0));
     drop(server);
 }
+
+both_backends!(verified_reports_are_delivered_signed_with_retries);
+
+/// What the test webhook endpoint saw: (headers we care about, body).
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(std::collections::BTreeMap<String, String>, String)>>>;
+
+/// A webhook endpoint on loopback that answers 503 to the first request and 200 after.
+async fn webhook_endpoint() -> (String, Seen) {
+    let seen: Seen = Default::default();
+    let log = seen.clone();
+    let handler = move |headers: axum::http::HeaderMap, body: String| {
+        let log = log.clone();
+        async move {
+            let keep = ["idempotency-key", "x-fieldvoice-event", "x-fieldvoice-signature"];
+            let h = keep.iter().filter_map(|k| Some((k.to_string(), headers.get(*k)?.to_str().ok()?.to_string()))).collect();
+            let mut log = log.lock().unwrap();
+            log.push((h, body));
+            if log.len() == 1 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, Router::new().route("/hook", axum::routing::post(handler))).await.unwrap() });
+    (format!("http://{addr}/hook"), seen)
+}
+
+async fn verified_reports_are_delivered_signed_with_retries(db: &TestDb) {
+    use fieldvoice::jobs::deliver::{DeliveryOptions, deliver_once, signature};
+    let mut a = api(db, 1 << 20).await;
+    load_crm(db).await;
+    let (url, seen) = webhook_endpoint().await;
+    a.state.webhook_urls = std::sync::Arc::new(vec![url.clone()]);
+    a.state.confirm_to_customer = true;
+    a.router = app(a.state.clone());
+    let (_, up) = a.upload(&a.tech, "", tone_wav(1.0)).await;
+    let id = up["report_id"].as_i64().unwrap();
+    let acme = db.store.customers().await.unwrap().into_iter().find(|c| c.name == "Acme Foods").unwrap();
+    db.store.complete_report(id, "en", &json!({"asset": "4471", "customer": "Acme Foods"}), &json!({}), &json!([]), Some(acme.customer_id), None).await.unwrap();
+    let (st, body) = a.call("POST", &format!("/api/v1/reports/{id}/verify"), Some(&a.reviewer), None, Vec::new()).await;
+    assert_eq!((st, body["state"].as_str()), (StatusCode::OK, Some("verified")), "{body}");
+
+    let opts = DeliveryOptions { backoff: std::time::Duration::ZERO, max_attempts: 3, ..DeliveryOptions::new("s3cret") };
+    let (first_id, err) = deliver_once(&db.store, &opts).await.unwrap().expect("a due delivery");
+    assert_eq!(err.as_deref(), Some("endpoint answered 503"));
+    let mut delivered = Vec::new();
+    while let Some((oid, err)) = deliver_once(&db.store, &opts).await.unwrap() {
+        assert_eq!(err, None);
+        delivered.push(oid);
+    }
+    delivered.sort();
+    assert_eq!(delivered.len(), 2, "report.verified and report.confirmed");
+    assert!(delivered.contains(&first_id), "the failed one was retried");
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    for (headers, body) in &seen {
+        assert_eq!(headers["x-fieldvoice-signature"], signature("s3cret", body.as_bytes()), "signature checks out");
+        let payload: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(payload["event"].as_str(), Some(headers["x-fieldvoice-event"].as_str()));
+        assert_eq!(payload["ticket_number"], format!("FV-{id:06}"));
+        assert_eq!(payload["customer"]["contact"], "ops@acmefoods.example");
+        assert_eq!(payload["fields"]["asset"], "4471");
+    }
+    let retried: Vec<&str> = seen.iter().filter(|(h, _)| h["x-fieldvoice-event"] == seen[0].0["x-fieldvoice-event"]).map(|(h, _)| h["idempotency-key"].as_str()).collect();
+    assert_eq!(retried.len(), 2);
+    assert_eq!(retried[0], retried[1], "the retry carries the same idempotency key");
+    let (_, r) = a.get(&format!("/api/v1/reports/{id}"), &a.reviewer).await;
+    assert_eq!(r["state"], "posted", "{r}");
+    assert!(r["deliveries"].as_array().unwrap().iter().all(|d| d["state"] == "sent"));
+
+    // An endpoint that is down: retried until dead, shown in the dead-letter view; the report stays verified.
+    let (_, up) = a.upload(&a.tech, "", tone_wav(1.0)).await;
+    let id2 = up["report_id"].as_i64().unwrap();
+    db.store.complete_report(id2, "en", &json!({}), &json!({}), &json!([]), None, None).await.unwrap();
+    a.state.webhook_urls = std::sync::Arc::new(vec!["http://127.0.0.1:9/down".into()]);
+    a.router = app(a.state.clone());
+    a.call("POST", &format!("/api/v1/reports/{id2}/verify"), Some(&a.reviewer), None, Vec::new()).await;
+    for _ in 0..3 {
+        let (_, err) = deliver_once(&db.store, &opts).await.unwrap().expect("due");
+        assert!(err.unwrap().starts_with("connect 127.0.0.1:9"));
+    }
+    assert!(deliver_once(&db.store, &opts).await.unwrap().is_none());
+    let (_, dead) = a.get("/api/v1/deliveries/dead", &a.reviewer).await;
+    assert_eq!(dead["items"].as_array().unwrap().len(), 1, "{dead}");
+    assert_eq!(a.get(&format!("/api/v1/reports/{id2}"), &a.reviewer).await.1["state"], "verified");
+}
