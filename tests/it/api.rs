@@ -92,6 +92,7 @@ both_backends!(
     health_metrics_and_openapi,
     login_is_throttled,
     worker_turns_an_upload_into_a_draft_once,
+    two_worker_processes_never_share_a_job,
     failing_jobs_retry_then_die_visibly,
 );
 
@@ -604,4 +605,49 @@ async fn verified_reports_are_delivered_signed_with_retries(db: &TestDb) {
     let (_, dead) = a.get("/api/v1/deliveries/dead", &a.reviewer).await;
     assert_eq!(dead["items"].as_array().unwrap().len(), 1, "{dead}");
     assert_eq!(a.get(&format!("/api/v1/reports/{id2}"), &a.reviewer).await.1["state"], "verified");
+}
+
+/// Two worker pools on separate connections (as two machines would be) drain the queue together: every
+/// recording is transcribed exactly once.
+async fn two_worker_processes_never_share_a_job(db: &TestDb) {
+    use fieldvoice::jobs::{WorkerOptions, run};
+    use fieldvoice::transcribe::FakeTranscriber;
+    const UPLOADS: usize = 12;
+    let a = api(db, 1 << 20).await;
+    load_crm(db).await;
+    for _ in 0..UPLOADS {
+        assert_eq!(a.upload(&a.tech, "", tone_wav(0.5)).await.0, StatusCode::ACCEPTED);
+    }
+    let fake = std::sync::Arc::new(FakeTranscriber::by_duration(|_| REPORT_TEXT.to_string()));
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let mut handles = Vec::new();
+    let mut stores = Vec::new();
+    for machine in 0..2 {
+        let store = fieldvoice::store::Store::connect(&db.url).await.unwrap();
+        stores.push(store.clone());
+        let mut p = pipeline(&a, fake.clone());
+        p.store = store;
+        let p = std::sync::Arc::new(p);
+        for w in 0..2 {
+            let opts = WorkerOptions { id: format!("m{machine}w{w}"), poll: std::time::Duration::from_millis(10), ..Default::default() };
+            handles.push(tokio::spawn(run(p.clone(), opts, rx.clone())));
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while db.store.queue_depth().await.unwrap().done < UPLOADS as i64 {
+        assert!(std::time::Instant::now() < deadline, "queue not drained: {:?}", db.store.queue_depth().await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    for h in handles {
+        h.await.unwrap();
+    }
+    for s in stores {
+        s.close().await;
+    }
+    assert_eq!(fake.calls(), UPLOADS, "each recording transcribed exactly once");
+    let (_, list) = a.get("/api/v1/reports?state=draft&per_page=100", &a.reviewer).await;
+    assert_eq!(list["total"], UPLOADS as i64);
+    let depth = db.store.queue_depth().await.unwrap();
+    assert_eq!((depth.running, depth.queued, depth.dead), (0, 0, 0));
 }
