@@ -152,7 +152,8 @@ async fn patch(
         merged.insert(k, v);
     }
     let dir = state.store.directory().await?;
-    let checked = revalidate(form, &dir, &merged).map_err(ApiError::BadRequest)?;
+    let today = chrono::Utc::now().date_naive();
+    let checked = revalidate(form, &dir, &merged, today).map_err(ApiError::BadRequest)?;
     let asset_id = match &checked.asset_tag {
         Some(tag) => state.store.asset_by_tag(tag).await?.map(|a| a.asset_id),
         None => None,

@@ -1,10 +1,13 @@
 //! Revalidation of a reviewer's field edits against the report's form (types, patterns, ranges, enum
-//! values) and the CRM (asset tags and customers must exist), recomputing the report's problems.
+//! values) and the CRM (asset tags and customers must exist), recomputing the report's problems. Typed
+//! fields given as text ("two and a half", "next Tuesday", "2 filter driers") go through extraction's
+//! normalisers first.
 
 use serde_json::{Map, Value};
 
 use crate::extract::directory::{AssetLookup, Directory, NAME_THRESHOLD, canonical_tag};
 use crate::extract::form::{FieldType, Form};
+use crate::extract::parse_field_input;
 
 /// The checked fields, the problems that remain (missing required fields), and the CRM rows the asset
 /// and customer resolved to (by name/tag; the caller maps them to ids).
@@ -18,7 +21,12 @@ pub struct Revalidated {
 
 /// Checks `fields` (the whole new set) against `form` and `dir`; the first invalid value is an error
 /// naming the field and why.
-pub fn revalidate(form: &Form, dir: &dyn Directory, fields: &Map<String, Value>) -> Result<Revalidated, String> {
+pub fn revalidate(
+    form: &Form,
+    dir: &dyn Directory,
+    fields: &Map<String, Value>,
+    today: chrono::NaiveDate,
+) -> Result<Revalidated, String> {
     let mut out = Map::new();
     let mut asset_tag = None;
     let mut customer = None;
@@ -30,6 +38,15 @@ pub fn revalidate(form: &Form, dir: &dyn Directory, fields: &Map<String, Value>)
         if value.is_null() {
             continue; // null clears the field
         }
+        let typed = matches!(field.kind, FieldType::Number | FieldType::Hours | FieldType::Date | FieldType::PartList | FieldType::YesNo);
+        let parsed;
+        let value = match value.as_str() {
+            Some(text) if typed && !(field.kind == FieldType::Date && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()) => {
+                parsed = parse_field_input(field, text, today)?.to_json();
+                &parsed
+            }
+            _ => value,
+        };
         let bad = |why: &str| format!("{name}: {why} (got {value})");
         let checked = match field.kind {
             FieldType::AssetTag => {
@@ -138,7 +155,7 @@ mod tests {
 
     fn check(fields: Value) -> Result<Revalidated, String> {
         let form = find_form("service_report", None).unwrap();
-        revalidate(&form, &dir(), fields.as_object().unwrap())
+        revalidate(&form, &dir(), fields.as_object().unwrap(), chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap())
     }
 
     #[test]
@@ -151,14 +168,24 @@ mod tests {
     }
 
     #[test]
+    fn spoken_style_text_goes_through_the_normalisers() {
+        let r = check(json!({"labor_hours": "two and a half", "parts": "2 filter driers", "follow_up": "2026-12-01"})).unwrap();
+        assert_eq!(r.fields["labor_hours"], json!(2.5));
+        assert_eq!(r.fields["parts"][0]["quantity"], json!(2));
+        assert!(r.fields["parts"][0]["name"].as_str().unwrap().starts_with("filter drier"), "{}", r.fields["parts"]);
+        assert_eq!(r.fields["follow_up"], json!("2026-12-01"));
+        assert!(check(json!({"labor_hours": "lots"})).unwrap_err().starts_with("labor_hours"));
+    }
+
+    #[test]
     fn bad_values_name_the_field() {
         for (fields, needle) in [
             (json!({"labor_hours": 30}), "labor_hours: out of range"),
-            (json!({"labor_hours": "two"}), "labor_hours: expected a number"),
+            (json!({"labor_hours": true}), "labor_hours: expected a number"),
             (json!({"status": "done"}), "status: expected one of"),
             (json!({"asset": "9999"}), "asset: no asset"),
             (json!({"customer": "Zed Corp"}), "customer: no such customer"),
-            (json!({"follow_up": "next week"}), "follow_up: expected a YYYY-MM-DD"),
+            (json!({"follow_up": 20261201}), "follow_up: expected a YYYY-MM-DD"),
             (json!({"parts": [{"quantity": 0, "name": "belt"}]}), "parts: each part"),
             (json!({"colour": "red"}), "colour: not a field"),
         ] {
