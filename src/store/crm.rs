@@ -249,7 +249,7 @@ impl Store {
     /// transaction: a bad row imports nothing. `file` names the input in errors.
     pub async fn import_customers(&self, file: &str, csv: impl Read) -> Result<ImportSummary> {
         let dir = InMemoryDirectory::from_csv(csv, "tag,customer,description\n".as_bytes())
-            .map_err(|e| StoreError::Csv { file: file.into(), row: 0, reason: e.to_string() })?;
+            .map_err(|e| StoreError::Csv { file: file.into(), reason: e.to_string() })?;
         let mut tx = self.pool.begin().await?;
         let mut summary = ImportSummary::default();
         for c in &dir.customers {
@@ -284,7 +284,7 @@ impl Store {
             names.push('\n');
         }
         let dir = InMemoryDirectory::from_csv(names.as_bytes(), csv)
-            .map_err(|e| StoreError::Csv { file: file.into(), row: 0, reason: e.to_string() })?;
+            .map_err(|e| StoreError::Csv { file: file.into(), reason: e.to_string() })?;
         let mut tx = self.pool.begin().await?;
         let mut summary = ImportSummary::default();
         for a in &dir.assets {

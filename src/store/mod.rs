@@ -50,8 +50,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
-    #[error("{file} row {row}: {reason}")]
-    Csv { file: String, row: usize, reason: String },
+    /// A refused CSV import; `reason` names the row and column.
+    #[error("{file}: {reason}")]
+    Csv { file: String, reason: String },
     #[error("password hashing: {0}")]
     Hash(String),
     #[error("stored {what} is corrupt: {reason}")]
