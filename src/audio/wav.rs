@@ -176,7 +176,7 @@ fn parse_fmt(b: &[u8]) -> Result<Fmt, AudioError> {
     let expected = usize::from(channels) * encoding.bytes();
     if block_align != expected {
         return Err(AudioError::Malformed(format!(
-            "block align {block_align} is inconsistent with {channels} channel(s) of {bits}-bit {} (expected {expected})",
+            "block align {block_align} is inconsistent with {channels} channel(s) of {} (expected {expected})",
             encoding.name()
         )));
     }
