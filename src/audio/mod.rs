@@ -81,7 +81,8 @@ pub enum AudioError {
 
 /// Decodes a WAV file (RIFF, RF64 or BW64; PCM 8/16/24/32-bit, float 32/64, G.711 mu-law/A-law, plain or
 /// WAVE_FORMAT_EXTENSIBLE) into 16 kHz mono. The duration is checked against `opts.max_duration` from the header,
-/// before any sample is decoded.
+/// before any sample is decoded. A data size of 0 or 0xFFFFFFFF (a writer that never finished the header) means
+/// "to the end of the input"; a WAV with no sample bytes decodes to empty audio.
 pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Audio, AudioError> {
     let wav = wav::parse(bytes)?;
     let description =

@@ -103,6 +103,15 @@ fn streaming_sizes_take_the_data_to_the_end_of_input() {
 }
 
 #[test]
+fn a_wav_with_no_samples_decodes_to_empty_audio() {
+    // Data size 0 with nothing after it: a recorder that stopped at once. Not an error; nothing to transcribe.
+    let wav = riff(b"RIFF", &[chunk(b"fmt ", &fmt(1, 1, 16_000, 16, 2)), chunk(b"data", &[])]);
+    let audio = decode(&wav, &opts()).unwrap();
+    assert!(audio.samples.is_empty());
+    assert_eq!(audio.duration_s(), 0.0);
+}
+
+#[test]
 fn rf64_uses_the_ds64_data_size() {
     let data = mulaw_tone(800);
     let mut ds64 = Vec::new();

@@ -203,3 +203,20 @@ fn a_short_pause_does_not_end_the_utterance_in_the_stream() {
     let events = vad.push(&call);
     assert_eq!(events.len(), 2, "{events:?}");
 }
+
+#[test]
+fn phone_quality_speech_is_found_after_decode() {
+    // What telephony hands over: 8 kHz mu-law, decoded and resampled to 16 kHz.
+    let dir = tempfile::tempdir().unwrap();
+    let speech = espeak(dir.path(), "s", "I am calling about work order five five one two.");
+    let phone = dir.path().join("phone.wav");
+    let s = speech.to_str().unwrap();
+    super::run("sox", &[s, "-r", "8000", "-e", "u-law", phone.to_str().unwrap(), "pad", "1", "1"]);
+    let audio = decode_file(&phone);
+    assert_eq!(audio.source_format, "WAV 8000 Hz mu-law 1 ch");
+    let regions = vad::speech_regions(&audio.samples);
+    let span = voiced_span(&decode_file(&speech).samples);
+    let (start, end) = (RATE + span.start, RATE + span.end); // decode_file already gives 16 kHz
+    assert_eq!(regions.len(), 1, "{regions:?}");
+    assert!(regions[0].start <= start && regions[0].end + 800 >= end, "{regions:?} vs {start}..{end}");
+}
