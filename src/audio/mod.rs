@@ -12,7 +12,7 @@ pub mod vad;
 mod wav;
 
 pub use encode::encode_wav_pcm16;
-pub use resample::resample;
+pub use resample::{MAX_RESAMPLE_RATE, resample};
 use samples::Encoding;
 
 /// The sample rate every consumer inside fieldvoice works at.

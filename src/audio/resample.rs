@@ -1,5 +1,5 @@
-//! Band-limited sample-rate conversion of mono f32 audio (rubato's FFT resampler, which low-pass filters).
-//! Pure code; must not depend on transcribe, extract or any I/O.
+//! Band-limited sample-rate conversion of mono f32 audio with rubato's FFT resampler (sharp anti-aliasing, delay
+//! trimmed exactly). Pure code; must not depend on transcribe, extract or any I/O.
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler, WindowFunction};
@@ -8,35 +8,39 @@ use rubato::{Fft, FixedSync, Resampler, WindowFunction};
 /// filter's transition band narrows with the block, so 44.1 kHz -> 16 kHz passes 7.8 kHz at -0.2 dB and stops
 /// 8.5 kHz and up by 60 dB, where rubato's default 256-frame sub-chunks already cut 7.5 kHz by 18 dB.
 const CHUNK: usize = 2048;
+/// Largest FFT block allowed. Rates with little in common with the target need a block of twice the rate
+/// (191,999 Hz: 383,998 frames, a few MB of buffers). rubato's sinc resampler would avoid the big block, but it
+/// trims its delay only to the nearest output sample (measured 0.3 to 0.6 samples early, correlation with sox
+/// 0.97) and does not band-limit large ratios (2 MHz to 16 kHz let a 12 kHz tone through at -4 dB).
+const MAX_FFT_BLOCK: usize = 1 << 21;
+/// Highest rate handled: any pair of rates up to this needs a block within [`MAX_FFT_BLOCK`].
+pub const MAX_RESAMPLE_RATE: u32 = 1 << 20;
 
 /// Resamples mono `samples` from `from_hz` to `to_hz`, band-limited (no aliasing when going down) and with the
 /// resampler's delay trimmed, so the output lines up with the input and has `len * to / from` samples (rounded up).
-/// Equal rates return the input unchanged; a zero rate or empty input returns an empty vector.
+/// Equal rates return the input unchanged. A zero rate, a rate above [`MAX_RESAMPLE_RATE`] (1,048,576 Hz; no
+/// recording comes near it and `decode` refuses anything above 192 kHz) or empty input returns an empty vector.
 pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Vec<f32> {
     if from_hz == to_hz {
         return samples.to_vec();
     }
-    if from_hz == 0 || to_hz == 0 || samples.is_empty() {
+    let valid = 1..=MAX_RESAMPLE_RATE;
+    if !valid.contains(&from_hz) || !valid.contains(&to_hz) || samples.is_empty() {
         return Vec::new();
     }
     let Ok(input) = InterleavedSlice::new(samples, 1, samples.len()) else {
         return Vec::new(); // impossible: one channel of exactly `len` frames
     };
     let (from, to) = (from_hz as usize, to_hz as usize);
-    let Ok(mut resampler) = Fft::<f32>::new_custom(
-        from,
-        to,
-        block_in(from, to),
-        1,
-        1,
-        WindowFunction::BlackmanHarris2,
-        FixedSync::Input,
-    ) else {
+    let Ok(mut resampler) =
+        Fft::<f32>::new_custom(from, to, block_in(from, to), 1, 1, WindowFunction::BlackmanHarris2, FixedSync::Input)
+    else {
         return Vec::new(); // rubato refuses only zero rates or chunk sizes, excluded above
     };
+    // process_all sizes its own buffers, so it cannot fail here.
     match resampler.process_all(&input, samples.len(), None) {
         Ok(out) => out.take_data(),
-        Err(_) => Vec::new(), // only on mis-sized buffers, which process_all sizes itself
+        Err(_) => Vec::new(),
     }
 }
 
@@ -116,6 +120,33 @@ mod tests {
         }
     }
 
+    /// Phase of a sine of `freq` in `y` relative to the ideal 16 kHz sine, in output samples (positive: early).
+    fn offset_samples(y: &[f32], freq: f32) -> f64 {
+        let (mut s, mut c) = (0.0f64, 0.0f64);
+        for (i, v) in y.iter().enumerate().take(14_400).skip(1600) {
+            let w = std::f64::consts::TAU * f64::from(freq) * i as f64 / 16_000.0;
+            s += f64::from(*v) * w.sin();
+            c += f64::from(*v) * w.cos();
+        }
+        c.atan2(s) / std::f64::consts::TAU * 16_000.0 / f64::from(freq)
+    }
+
+    #[test]
+    fn rates_with_no_common_factor_stay_aligned_and_band_limited() {
+        // 44,101 and 191,999 Hz share almost nothing with 16 kHz: the FFT block is 88,202 / 383,998 frames.
+        for from in [44_101u32, 191_999] {
+            let out = resample(&sine(1000.0, from, 1.0), from, 16_000);
+            assert!(out.len().abs_diff(16_000) <= 1, "{from}: {}", out.len());
+            let middle = &out[1600..14_400];
+            assert!((rising_crossings(middle) as i64 - 800).abs() <= 1, "{from}");
+            assert!((rms(middle) - 0.5 / 2f32.sqrt()).abs() < 0.01, "{from}: rms {}", rms(middle));
+            let offset = offset_samples(&out, 1000.0);
+            assert!(offset.abs() < 0.01, "{from}: {offset:.3} samples off");
+            let alias = resample(&sine(12_000.0, from, 1.0), from, 16_000);
+            assert!(rms(&alias[1600..14_400]) < 0.5 / 2f32.sqrt() / 300.0, "{from}: 12 kHz leaks");
+        }
+    }
+
     #[test]
     fn blocks_have_an_even_output_side() {
         assert_eq!(block_in(48_000, 16_000), 2052); // 684 out
@@ -134,5 +165,8 @@ mod tests {
         assert_eq!(resample(&x, 16_000, 16_000), x);
         assert!(resample(&x, 0, 16_000).is_empty());
         assert!(resample(&[], 8000, 16_000).is_empty());
+        assert!(resample(&x, 4_000_000_007, 16_000).is_empty());
+        // The worst pair allowed still fits the block limit.
+        assert!(block_in(MAX_RESAMPLE_RATE as usize - 1, MAX_RESAMPLE_RATE as usize) <= MAX_FFT_BLOCK);
     }
 }

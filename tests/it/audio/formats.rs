@@ -58,6 +58,8 @@ fn each_encoding_rate_and_layout_matches_sox() {
         ("stereo-ulaw-8k", stereo, &["-r", "8000", "-e", "u-law"], "WAV 8000 Hz mu-law 2 ch"),
         ("stereo-s24-96k", stereo, &["-r", "96000", "-b", "24"], "WAV 96000 Hz PCM 24-bit 2 ch"),
         ("six-ch-s16-11k", stereo, &["-r", "11025", "-c", "6"], "WAV 11025 Hz PCM 16-bit 6 ch"),
+        // No common factor with 16 kHz to speak of: goes through the sinc resampler, not the FFT one.
+        ("s16-44101", speech, &["-r", "44101", "-b", "16"], "WAV 44101 Hz PCM 16-bit 1 ch"),
         ("s16-4k", speech, &["-r", "4000", "-b", "16"], "WAV 4000 Hz PCM 16-bit 1 ch"),
     ];
     for (name, src, args, expected) in cases {
