@@ -32,8 +32,12 @@ pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Vec<f32> {
         return Vec::new(); // impossible: one channel of exactly `len` frames
     };
     let (from, to) = (from_hz as usize, to_hz as usize);
+    let block = block_in(from, to);
+    if block > MAX_FFT_BLOCK {
+        return Vec::new(); // unreachable for rates within MAX_RESAMPLE_RATE (tested below); never allocate past it
+    }
     let Ok(mut resampler) =
-        Fft::<f32>::new_custom(from, to, block_in(from, to), 1, 1, WindowFunction::BlackmanHarris2, FixedSync::Input)
+        Fft::<f32>::new_custom(from, to, block, 1, 1, WindowFunction::BlackmanHarris2, FixedSync::Input)
     else {
         return Vec::new(); // rubato refuses only zero rates or chunk sizes, excluded above
     };
