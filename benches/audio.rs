@@ -14,7 +14,8 @@ const SECONDS: usize = 600;
 fn signal(rate: usize) -> Vec<f32> {
     let len = rate * SECONDS;
     let recorded = std::fs::read("/usr/share/pocketsphinx/test/data/goforward.raw").ok().map(|raw| {
-        let speech: Vec<f32> = raw.chunks_exact(2).map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0).collect();
+        let speech: Vec<f32> =
+            raw.chunks_exact(2).map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0).collect();
         audio::resample(&speech, 16_000, rate as u32)
     });
     match recorded {

@@ -85,8 +85,7 @@ pub enum AudioError {
 /// "to the end of the input"; a WAV with no sample bytes decodes to empty audio.
 pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Audio, AudioError> {
     let wav = wav::parse(bytes)?;
-    let description =
-        format!("{} {} Hz {} {} ch", wav.container, wav.sample_rate, wav.encoding.name(), wav.channels);
+    let description = format!("{} {} Hz {} {} ch", wav.container, wav.sample_rate, wav.encoding.name(), wav.channels);
     let frames = wav.data.len() / wav.block_align;
     check_duration(frames, wav.sample_rate, opts)?;
     Ok(finish(wav.data, wav.encoding, usize::from(wav.channels), wav.sample_rate, description))

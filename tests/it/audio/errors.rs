@@ -94,8 +94,8 @@ fn chunks_in_any_order_with_odd_padding_and_unknown_chunks() {
 #[test]
 fn streaming_sizes_take_the_data_to_the_end_of_input() {
     let data = mulaw_tone(800);
-    let reference = decode(&riff(b"RIFF", &[chunk(b"fmt ", &fmt(7, 1, 8000, 8, 1)), chunk(b"data", &data)]), &opts())
-        .unwrap();
+    let reference =
+        decode(&riff(b"RIFF", &[chunk(b"fmt ", &fmt(7, 1, 8000, 8, 1)), chunk(b"data", &data)]), &opts()).unwrap();
     for size in [0u32, 0xffff_ffff] {
         let wav = riff(b"RIFF", &[chunk(b"fmt ", &fmt(7, 1, 8000, 8, 1)), chunk_claiming(b"data", size, &data)]);
         assert_eq!(decode(&wav, &opts()).unwrap(), reference, "data size {size:#x}");
@@ -146,9 +146,7 @@ fn extensible_pcm_decodes_and_unknown_sub_format_is_named() {
     let wav = riff(b"RIFF", &[chunk(b"fmt ", &fmt_extensible(1, 1, 16_000, 16, odd_guid)), chunk(b"data", &pcm)]);
     assert_eq!(
         expect_err(&wav),
-        AudioError::Unsupported(
-            "WAVE_FORMAT_EXTENSIBLE sub-format GUID 00000001-0000-0010-8000-00aa00389b72".into()
-        )
+        AudioError::Unsupported("WAVE_FORMAT_EXTENSIBLE sub-format GUID 00000001-0000-0010-8000-00aa00389b72".into())
     );
 }
 
@@ -226,8 +224,10 @@ fn too_long_is_refused_from_the_header_before_decoding() {
     let err = decode(&wav, &limit).unwrap_err();
     assert_eq!(err, AudioError::TooLong { actual_s: 1.5, limit_s: 1.0 });
     assert_eq!(err.to_string(), "too long: 1.5 s exceeds the limit of 1 s");
-    assert_eq!(decode(&wav[..wav.len() - 8000], &DecodeOptions { max_duration: Duration::from_secs(2) })
-        .map(|_| ()), Err(AudioError::Truncated("data chunk claims 12000 bytes, 4000 present".into())));
+    assert_eq!(
+        decode(&wav[..wav.len() - 8000], &DecodeOptions { max_duration: Duration::from_secs(2) }).map(|_| ()),
+        Err(AudioError::Truncated("data chunk claims 12000 bytes, 4000 present".into()))
+    );
     // Exactly at the limit is fine.
     let wav = riff(b"RIFF", &[chunk(b"fmt ", &fmt(7, 1, 8000, 8, 1)), chunk(b"data", &mulaw_tone(8000))]);
     assert_eq!(decode(&wav, &limit).unwrap().samples.len(), 16_000);

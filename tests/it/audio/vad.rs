@@ -105,7 +105,9 @@ fn synthetic_sentences_give_one_padded_region_each() {
 
     let regions = vad::speech_regions(&clip);
     assert_eq!(regions.len(), 2, "{regions:?}");
-    for (region, span) in regions.iter().zip([RATE + a_span.start..RATE + a_span.end, b_at + b_span.start..b_at + b_span.end]) {
+    for (region, span) in
+        regions.iter().zip([RATE + a_span.start..RATE + a_span.end, b_at + b_span.start..b_at + b_span.end])
+    {
         // The region holds the whole sentence (50 ms grace for espeak's faint last sample) plus ~200 ms of
         // padding, and no more than 400 ms of silence either side.
         assert!(region.start <= span.start && span.start - region.start <= 6400, "{region:?} vs {span:?}");
