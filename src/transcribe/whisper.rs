@@ -1,0 +1,352 @@
+//! The whisper-rs (whisper.cpp) implementation of [`Transcriber`]: one shared model, one state per call,
+//! gated by voice activity detection and filtered against hallucinations.
+//! Must not depend on extract, store, http or jobs; uses `audio` only for voice activity detection.
+
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::{Arc, Once};
+
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+
+use super::filter::{STOCK_PHRASE_CONFIDENCE, is_annotation, is_stock_phrase, keep_segment};
+use super::words::{Token, clamp_times, merge_words};
+use super::{Segment, TranscribeError, TranscribeOptions, Transcript, Transcriber};
+use crate::audio::{self, SAMPLE_RATE};
+
+/// Whisper writes Traditional characters for Mandarin unless the prompt is in Simplified Mandarin.
+const ZH_PROMPT: &str = "以下是普通话的句子。";
+
+/// How to load a model.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// CPU threads per transcription when the job does not say (0 = [`default_threads`]).
+    pub threads: usize,
+    /// Flash attention in whisper.cpp (its own default, and faster on CPU); whisper-rs turns it off by default.
+    pub flash_attn: bool,
+    /// Name stored with transcripts; defaults to the file name without `ggml-` and `.bin`.
+    pub name: Option<String>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { threads: 0, flash_attn: true, name: None }
+    }
+}
+
+/// whisper.cpp's own default: the machine's cores, at most 4.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+}
+
+/// A loaded GGML Whisper model. Cheap to share: clone the `Arc` it lives in, or the transcriber itself.
+#[derive(Clone)]
+pub struct WhisperTranscriber {
+    ctx: Arc<WhisperContext>,
+    name: String,
+    multilingual: bool,
+    threads: usize,
+}
+
+impl std::fmt::Debug for WhisperTranscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperTranscriber")
+            .field("name", &self.name)
+            .field("multilingual", &self.multilingual)
+            .field("threads", &self.threads)
+            .finish()
+    }
+}
+
+impl WhisperTranscriber {
+    /// Validates the GGML file (a bad file never reaches whisper.cpp), then loads it.
+    pub fn load(path: &Path, opts: LoadOptions) -> Result<Self, TranscribeError> {
+        install_log_hook();
+        let info = crate::model::ggml::validate(path).map_err(|e| TranscribeError::Model(e.to_string()))?;
+        let mut params = WhisperContextParameters::default();
+        params.flash_attn(opts.flash_attn);
+        let ctx = WhisperContext::new_with_params(path, params).map_err(|e| {
+            TranscribeError::Model(format!("{}: whisper.cpp could not load it ({e})", path.display()))
+        })?;
+        let name = opts.name.unwrap_or_else(|| name_from_path(path));
+        let threads = if opts.threads == 0 { default_threads() } else { opts.threads };
+        Ok(Self { ctx: Arc::new(ctx), name, multilingual: info.multilingual, threads })
+    }
+
+    /// True for models that know languages other than English.
+    pub fn is_multilingual(&self) -> bool {
+        self.multilingual
+    }
+
+    /// Threads used when a job does not ask for a number.
+    pub fn default_threads(&self) -> usize {
+        self.threads
+    }
+
+    /// The language to force, or None to detect it; refuses unknown codes and zh on English-only models.
+    fn forced_language(&self, opts: &TranscribeOptions) -> Result<Option<String>, TranscribeError> {
+        let Some(code) = opts.language.code() else {
+            return Ok((!self.multilingual).then(|| "en".to_string()));
+        };
+        let known = !code.is_empty()
+            && code.len() <= 8
+            && code.chars().all(|c| c.is_ascii_alphabetic())
+            && whisper_rs::get_lang_id(code).is_some();
+        if !known {
+            return Err(TranscribeError::Language(format!("{code:?} is not a language code Whisper knows")));
+        }
+        if !self.multilingual && code != "en" {
+            return Err(TranscribeError::Language(format!(
+                "model {} is English-only and cannot transcribe {code:?}; use a multilingual model such as base",
+                self.name
+            )));
+        }
+        Ok(Some(code.to_string()))
+    }
+
+    /// Runs whisper.cpp on `clip` (whose first sample is `offset` in the caller's audio) and reads the segments.
+    fn run(
+        &self,
+        clip: &[f32],
+        offset: usize,
+        language: Option<&str>,
+        prompt: &str,
+        threads: usize,
+    ) -> Result<(Vec<RawSegment>, String), TranscribeError> {
+        let inference = |what: &str, e: whisper_rs::WhisperError| TranscribeError::Inference(format!("{what}: {e}"));
+        let mut state = self.ctx.create_state().map_err(|e| inference("cannot create a whisper state", e))?;
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(c_int::try_from(threads).unwrap_or(c_int::MAX));
+        params.set_language(Some(language.unwrap_or("auto")));
+        params.set_translate(false);
+        params.set_no_context(true);
+        params.set_token_timestamps(true);
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        if !prompt.is_empty() {
+            params.set_initial_prompt(prompt);
+        }
+        state.full(params, clip).map_err(|e| inference("whisper.cpp failed", e))?;
+        let language = whisper_rs::get_lang_str(state.full_lang_id_from_state()).unwrap_or("en").to_string();
+        Ok((self.read_segments(&state, offset as f64 / f64::from(SAMPLE_RATE)), language))
+    }
+
+    fn read_segments(&self, state: &WhisperState, offset_s: f64) -> Vec<RawSegment> {
+        let eot = self.ctx.token_eot();
+        let mut segments = Vec::new();
+        for segment in state.as_iter() {
+            let mut tokens = Vec::new();
+            for i in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(i) else { continue };
+                // Every special token ([_BEG_], [_TT_n], [_SOT_], language tags) has an id at or above end-of-text.
+                if token.token_id() >= eot {
+                    continue;
+                }
+                let data = token.token_data();
+                tokens.push(Token {
+                    bytes: token.to_bytes().map(<[u8]>::to_vec).unwrap_or_default(),
+                    p: data.p,
+                    start_s: offset_s + centis(data.t0),
+                    end_s: offset_s + centis(data.t1),
+                });
+            }
+            segments.push(RawSegment {
+                start_s: offset_s + centis(segment.start_timestamp()),
+                end_s: offset_s + centis(segment.end_timestamp()),
+                text: segment.to_bytes().map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default(),
+                no_speech_prob: segment.no_speech_probability(),
+                tokens,
+            });
+        }
+        segments
+    }
+}
+
+impl Transcriber for WhisperTranscriber {
+    fn transcribe(&self, samples: &[f32], opts: &TranscribeOptions) -> Result<Transcript, TranscribeError> {
+        let language = self.forced_language(opts)?;
+        let unknown = language.clone().unwrap_or_else(|| "und".to_string());
+        let Some(span) = speech_span(samples) else {
+            return Ok(Transcript::empty(&unknown));
+        };
+        let zh = language.as_deref() == Some("zh");
+        let prompt = build_prompt(zh, opts.initial_prompt.as_deref());
+        let threads = if opts.threads == 0 { self.threads } else { opts.threads };
+        let (raw, detected) = self.run(&samples[span.clone()], span.start, language.as_deref(), &prompt, threads)?;
+        let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
+        let simplify = zh || detected == "zh";
+        Ok(assemble(raw, detected, duration_s, simplify))
+    }
+
+    fn model_name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A segment as whisper.cpp gave it, before filtering.
+struct RawSegment {
+    start_s: f64,
+    end_s: f64,
+    text: String,
+    no_speech_prob: f32,
+    tokens: Vec<Token>,
+}
+
+/// Filters hallucinations, builds words, keeps times ordered and inside the clip, converts zh to Simplified.
+fn assemble(raw: Vec<RawSegment>, language: String, duration_s: f64, simplify: bool) -> Transcript {
+    let convert = |text: &str| if simplify { zhconv::zhconv(text, zhconv::Variant::ZhHans) } else { text.to_string() };
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut floor = 0.0;
+    for seg in raw {
+        let confidence = mean(seg.tokens.iter().map(|t| t.p.clamp(0.0, 1.0)));
+        if seg.tokens.is_empty() || is_annotation(&seg.text) || !keep_segment(seg.no_speech_prob, confidence) {
+            continue;
+        }
+        let start_s = seg.start_s.clamp(floor, duration_s);
+        let end_s = seg.end_s.clamp(start_s, duration_s);
+        floor = start_s;
+        let mut words = merge_words(&seg.tokens);
+        clamp_times(&mut words, start_s, end_s);
+        for word in &mut words {
+            word.text = convert(&word.text);
+        }
+        segments.push(Segment { start_s, end_s, text: convert(&seg.text), confidence, words });
+    }
+    let separator = if matches!(language.as_str(), "zh" | "ja" | "yue") { "" } else { " " };
+    let text = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(separator);
+    let transcript = Transcript { text, language, segments };
+    if is_stock_phrase(&transcript.text) && transcript.confidence() < STOCK_PHRASE_CONFIDENCE {
+        return Transcript::empty(&transcript.language);
+    }
+    transcript
+}
+
+/// The part of the clip worth sending to Whisper: first to last speech region, or None when there is no speech.
+fn speech_span(samples: &[f32]) -> Option<Range<usize>> {
+    let regions = audio::vad::speech_regions(samples);
+    let (first, last) = (regions.first()?, regions.last()?);
+    // A little more context than the VAD's own padding: Whisper clips soft word edges less with it.
+    let margin = SAMPLE_RATE as usize / 4;
+    Some(first.start.saturating_sub(margin)..(last.end + margin).min(samples.len()))
+}
+
+/// The initial prompt: the Mandarin style hint for zh, then the caller's vocabulary (NUL bytes cannot pass to C).
+fn build_prompt(zh: bool, user: Option<&str>) -> String {
+    let user = user.unwrap_or("").replace('\0', " ");
+    let user = user.trim();
+    match (zh, user.is_empty()) {
+        (true, true) => ZH_PROMPT.to_string(),
+        (true, false) => format!("{ZH_PROMPT}{user}"),
+        (false, _) => user.to_string(),
+    }
+}
+
+fn mean(values: impl Iterator<Item = f32>) -> f32 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f32 }
+}
+
+/// whisper.cpp times are in centiseconds.
+fn centis(t: i64) -> f64 {
+    t.max(0) as f64 / 100.0
+}
+
+fn name_from_path(path: &Path) -> String {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    stem.strip_prefix("ggml-").unwrap_or(&stem).to_string()
+}
+
+/// Routes whisper.cpp and GGML log lines (which go to stderr by default) to `tracing` at debug level.
+fn install_log_hook() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        // SAFETY: the callback never unwinds (tracing does not panic on a message) and only reads the C string.
+        unsafe { whisper_rs::set_log_callback(Some(log_to_tracing), std::ptr::null_mut()) }
+    });
+}
+
+unsafe extern "C" fn log_to_tracing(_level: u32, text: *const c_char, _user: *mut c_void) {
+    if text.is_null() {
+        return;
+    }
+    // SAFETY: whisper.cpp passes a NUL-terminated string valid for the duration of the call.
+    let line = unsafe { CStr::from_ptr(text) }.to_string_lossy();
+    let line = line.trim_end();
+    if !line.is_empty() {
+        tracing::debug!(target: "whisper_cpp", "{line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str, p: f32, no_speech_prob: f32, start_s: f64, end_s: f64) -> RawSegment {
+        let tokens = text
+            .split_inclusive(' ')
+            .map(|w| Token { bytes: format!(" {}", w.trim()).into_bytes(), p, start_s, end_s })
+            .collect();
+        RawSegment { start_s, end_s, text: text.to_string(), no_speech_prob, tokens }
+    }
+
+    #[test]
+    fn stock_phrase_alone_and_unsure_is_dropped_but_confident_speech_stays() {
+        assert_eq!(assemble(vec![raw("Thank you.", 0.5, 0.1, 0.0, 1.0)], "en".into(), 2.0, false).text, "");
+        assert_eq!(assemble(vec![raw("Thank you.", 0.95, 0.1, 0.0, 1.0)], "en".into(), 2.0, false).text, "Thank you.");
+    }
+
+    #[test]
+    fn no_speech_unsure_segments_and_annotations_are_dropped() {
+        let t = assemble(
+            vec![
+                raw("[BLANK_AUDIO]", 0.9, 0.0, 0.0, 1.0),
+                raw("Replaced the fan.", 0.9, 0.1, 1.0, 2.0),
+                raw("so so", 0.2, 0.9, 2.0, 3.0),
+            ],
+            "en".into(),
+            3.0,
+            false,
+        );
+        assert_eq!(t.text, "Replaced the fan.");
+        assert_eq!(t.segments[0].words.len(), 3);
+    }
+
+    #[test]
+    fn times_are_clamped_into_the_clip_and_ordered() {
+        let t = assemble(
+            vec![raw("one", 0.9, 0.0, 1.0, 9.0), raw("two", 0.9, 0.0, 0.5, 1.5)],
+            "en".into(),
+            4.0,
+            false,
+        );
+        assert_eq!((t.segments[0].start_s, t.segments[0].end_s), (1.0, 4.0));
+        assert!(t.segments[1].start_s >= t.segments[0].start_s);
+        assert!(t.segments.iter().all(|s| s.end_s <= 4.0));
+    }
+
+    #[test]
+    fn zh_output_becomes_simplified_and_joins_without_spaces() {
+        let t = assemble(vec![raw("設備編號", 0.9, 0.0, 0.0, 1.0), raw("狀態", 0.9, 0.0, 1.0, 2.0)], "zh".into(), 2.0, true);
+        assert_eq!(t.text, "设备编号状态");
+    }
+
+    #[test]
+    fn prompt_has_the_mandarin_hint_for_zh_and_no_nul_bytes() {
+        assert_eq!(build_prompt(true, None), ZH_PROMPT);
+        assert_eq!(build_prompt(false, Some(" Acme\0Foods ")), "Acme Foods");
+        assert!(build_prompt(true, Some("Acme")).ends_with("Acme"));
+    }
+
+    #[test]
+    fn model_name_comes_from_the_file_name() {
+        assert_eq!(name_from_path(Path::new("models/ggml-tiny.en.bin")), "tiny.en");
+        assert_eq!(name_from_path(Path::new("/x/custom.bin")), "custom");
+    }
+
+    #[test]
+    fn silence_has_no_speech_span() {
+        assert_eq!(speech_span(&vec![0.0; SAMPLE_RATE as usize * 2]), None);
+    }
+}
