@@ -1,6 +1,7 @@
 //! The one integration test binary: runs the built `fieldvoice` command and the library end to end.
 
 mod support;
+mod audio;
 mod store;
 mod api;
 mod extract;

@@ -194,3 +194,7 @@ fn check_hparams(h: &Hparams) -> Result<GgmlType, String> {
     }
     GgmlType::from_file_ftype(h.ftype).ok_or_else(|| format!("unknown ftype {}", h.ftype))
 }
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;
