@@ -132,7 +132,7 @@ fn element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem, usiz
 
 fn word_element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem, usize)> {
     let t = &toks[i];
-    let w = t.norm.as_str();
+    let w = t.norm.as_ref();
     if matches!(w, "double" | "triple") {
         if toks.get(i + 1).is_some_and(|n| n.is(&["double", "triple"])) {
             return None;
@@ -240,7 +240,10 @@ fn run(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, usize, bool)> 
             if is_letters(kind) && ((digits_seen && !glued) || letter_count + s.len() > 4) {
                 break;
             }
-            let letter_next = || element(toks, separator(toks, next, kind, mode), mode).is_some_and(|(_, k, _)| is_letters(k));
+            let letter_next = || {
+                element(toks, separator(toks, next, kind, mode), mode)
+                    .is_some_and(|(_, k, _)| is_letters(k))
+            };
             if kind == Elem::Nato && !prev.is_some_and(is_letters) && !letter_next() {
                 break;
             }
