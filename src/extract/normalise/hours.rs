@@ -29,12 +29,6 @@ fn hour_count(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
         }
         return Some((v, j));
     }
-    if toks.get(i).is_some_and(|t| t.is(&["a"]))
-        && toks.get(i + 1).is_some_and(|t| t.is(&["couple"]))
-    {
-        let of = toks.get(i + 2).is_some_and(|t| t.is(&["of"]));
-        return Some((2.0, i + 2 + usize::from(of)));
-    }
     toks.get(i)
         .filter(|t| t.is(&["a", "an", "one"]))
         .map(|_| (1.0, i + 1))
