@@ -199,9 +199,37 @@ fn day_first(toks: &[Tok<'_>], i: usize, r: NaiveDate) -> Option<(NaiveDate, usi
         };
         return first_of_month(r, months)?.with_day(d).map(|v| (v, k + 3));
     }
-    // A day alone needs "the" and an ordinal form ("the 3rd", "the third"), not a plain number.
+    // A day alone needs "the" and an ordinal form ("the 3rd", "the third"), not a plain number, and must
+    // not be an ordinal of a thing ("the second filter", "on the first floor").
     let ordinal_form = k > j + 1 || toks[j].kind == Kind::Word;
-    (the && ordinal_form).then(|| day_only(r, d).map(|v| (v, k)))?
+    let prepositions = [
+        "on", "by", "until", "till", "before", "after", "from", "for", "up", "back",
+    ];
+    let weekday_before = |k: usize| word(toks, k).and_then(weekday_word).is_some();
+    let after_preposition = i > 0
+        && (toks[i - 1].is(&prepositions)
+            || weekday_before(i - 1)
+            || (toks[i - 1].raw == "," && i > 1 && weekday_before(i - 2)));
+    let next_ok = match toks.get(k) {
+        None => true,
+        Some(t) if t.kind == Kind::Punct || t.kind == Kind::Num => true,
+        Some(t) => t.is(&[
+            "at",
+            "then",
+            "and",
+            "or",
+            "please",
+            "in",
+            "morning",
+            "afternoon",
+            "evening",
+            "around",
+            "about",
+        ]),
+    };
+    let said_as_date =
+        next_ok && (after_preposition || toks.get(k).is_none_or(|t| t.kind == Kind::Punct));
+    (the && ordinal_form && said_as_date).then(|| day_only(r, d).map(|v| (v, k)))?
 }
 
 /// "2026-12-03", "2026/12/3", "12/3", "12/3/2026".

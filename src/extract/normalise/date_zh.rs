@@ -109,6 +109,14 @@ fn calendar(toks: &[Tok<'_>], i: usize, r: NaiveDate) -> Option<(NaiveDate, usiz
         return month_day(r, u32::try_from(n).ok()?, d).map(|v| (v, e));
     }
     let (d, e) = day_suffix(toks, i)?;
+    // 3号机, 二号线, 5号楼: a numbered thing, not a day.
+    if toks
+        .get(e)
+        .and_then(|t| t.han())
+        .is_some_and(|c| "机线楼码房门库位柜泵车台厅室间".contains(c))
+    {
+        return None;
+    }
     day_only(r, d).map(|v| (v, e))
 }
 

@@ -198,4 +198,24 @@ fn finds_dates_in_running_text() {
     let found: Vec<_> = find_dates(s, r).into_iter().map(|f| f.value).collect();
     assert_eq!(found, [d(2026, 11, 21), d(2026, 11, 24), d(2026, 12, 1)]);
     assert!(find_dates("replaced two filter driers, may need another visit", r).is_empty());
+    for s in [
+        "replaced the second filter",
+        "on the first floor",
+        "the third compressor tripped",
+        "3号机组坏了",
+        "二号线",
+    ] {
+        assert!(find_dates(s, r).is_empty(), "{s}");
+    }
+    let said: &[(&str, (i32, u32, u32))] = &[
+        ("follow up on the 3rd at ten", (2026, 12, 3)),
+        ("come back the third.", (2026, 12, 3)),
+        ("back out by the twenty second, thanks", (2026, 11, 22)),
+        ("3号回访", (2026, 12, 3)),
+        ("Monday the 7th at ten", (2026, 12, 7)),
+    ];
+    for &(s, (y, m, day)) in said {
+        let found: Vec<_> = find_dates(s, r).into_iter().map(|f| f.value).collect();
+        assert_eq!(found, [d(y, m, day)], "{s}");
+    }
 }
