@@ -9,7 +9,12 @@
 //! - Ordinals ("third", "3rd") are not numbers; they are days in dates.
 //! - In a tag a point never makes a decimal: "4.71" is read as Whisper's rendering of "four four seven one".
 //! - Durations without a unit are not found by [`find_hours`]; [`parse_hours`] takes a bare number as hours.
-//! - Dates follow the rules in the `date` module docs ("next Tuesday" is the Tuesday of next week).
+//! - Dates follow the rules in the `date` module docs ("next Tuesday" is the Tuesday of next week; a month and
+//!   day without a year is this year's, or next year's when already past).
+//! - Traditional characters (兩個, 小時, 號, 週) read like Simplified ones; full-width digits like ASCII ones.
+//! - In running text a tag's letters lead it or are glued to its digits; a number followed by a unit ("two
+//!   hours", "3个") is never a tag; "A"/"I" count only before another capital ("A C twelve").
+//! - Values come out unrounded: "twenty minutes" is 0.333… hours.
 
 mod date;
 mod date_zh;

@@ -63,7 +63,13 @@ pub(crate) fn digit_seq(chars: &[char]) -> Option<(String, usize)> {
     let followed_by_unit = chars
         .get(n)
         .is_some_and(|&c| small_unit(c).is_some() || big_unit(c).is_some());
-    if n < 2 || followed_by_unit {
+    // 两三个, 三四天: two neighbouring digits before a measure word are a range ("two or three"), not 23.
+    let range = n == 2
+        && zh_digit(chars[1]) == zh_digit(chars[0]).map(|d| d + 1)
+        && chars
+            .get(2)
+            .is_some_and(|&c| "个天周年月次件台号点小分钟岁".contains(c));
+    if n < 2 || followed_by_unit || range {
         return None;
     }
     Some((
@@ -245,5 +251,11 @@ mod tests {
         );
         assert_eq!(digit_seq(&"四十".chars().collect::<Vec<_>>()), None);
         assert_eq!(digit_seq(&"二三十".chars().collect::<Vec<_>>()), None);
+        assert_eq!(digit_seq(&"两三个".chars().collect::<Vec<_>>()), None);
+        assert_eq!(digit_seq(&"四五天".chars().collect::<Vec<_>>()), None);
+        assert_eq!(
+            digit_seq(&"四七号".chars().collect::<Vec<_>>()),
+            Some(("47".into(), 2))
+        );
     }
 }
