@@ -178,7 +178,15 @@ fn word_element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem,
         n.kind == Kind::Word && n.raw.len() == 1 && n.raw.chars().all(|c| c.is_ascii_uppercase())
     });
     let ok = match mode {
-        Mode::Whole => letters && t.raw.len() <= 4,
+        // A typed word is letters when it is one letter, in capitals, glued to digits or has no vowel
+        // ("hx"), never a unit ("2.5hrs") or a word like "and".
+        Mode::Whole => {
+            let no_vowel = !t.norm.contains(['a', 'e', 'i', 'o', 'u']);
+            letters
+                && t.raw.len() <= 4
+                && !unit_word(t)
+                && (t.raw.len() == 1 || upper || glued || no_vowel)
+        }
         Mode::Find => {
             letters
                 && t.raw.len() <= 4

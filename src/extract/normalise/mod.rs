@@ -95,13 +95,30 @@ pub fn find_numbers(s: &str) -> Vec<Found<f64>> {
 }
 
 fn date_at(toks: &[Tok<'_>], i: usize, reference: NaiveDate) -> Option<(NaiveDate, usize)> {
-    match toks.get(i)?.kind {
+    let (d, end) = match toks.get(i)?.kind {
         Kind::Han => date_zh::zh_date(toks, i, reference),
         Kind::Num => {
             date::en_date(toks, i, reference).or_else(|| date_zh::zh_date(toks, i, reference))
         }
         _ => date::en_date(toks, i, reference),
+    }?;
+    // "tomorrow morning", "明天下午": the part of the day belongs to the date's words.
+    let part = ["morning", "afternoon", "evening", "night", "lunchtime"];
+    if toks.get(end).is_some_and(|t| t.is(&part)) {
+        return Some((d, end + 1));
     }
+    let zh_part = ["上午", "下午", "晚上", "早上", "中午"]
+        .iter()
+        .find_map(|w| {
+            let n = w.chars().count();
+            let same = toks
+                .get(end..end + n)?
+                .iter()
+                .map(|t| t.han())
+                .eq(w.chars().map(Some));
+            same.then_some(end + n)
+        });
+    Some((d, zh_part.unwrap_or(end)))
 }
 
 /// Parses input that is wholly a date, relative to `reference` (today); a leading "on", "by", "until" or

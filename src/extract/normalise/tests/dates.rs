@@ -82,6 +82,8 @@ fn english_calendar_dates() {
         ("on the third of December", (2026, 12, 3)),
         ("on December the third", (2026, 12, 3)),
         ("3rd of Dec", (2026, 12, 3)),
+        ("tomorrow morning", (2026, 11, 21)),
+        ("Monday afternoon", (2026, 11, 23)),
     ];
     for &(s, (y, m, day)) in cases {
         assert_eq!(parse_date(s, r), Some(d(y, m, day)), "{s:?}");
@@ -166,6 +168,8 @@ fn mandarin_dates() {
         ("月底", (2026, 11, 30)),
         ("下个月", (2026, 12, 1)),
         ("下下周一", (2026, 11, 30)),
+        ("明天下午", (2026, 11, 21)),
+        ("今天上午", (2026, 11, 20)),
         ("本周五", (2026, 11, 20)),
         ("下礼拜", (2026, 11, 23)),
         ("下週二", (2026, 11, 24)),
