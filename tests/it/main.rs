@@ -5,3 +5,4 @@ mod audio;
 mod store;
 mod api;
 mod extract;
+mod normalise;

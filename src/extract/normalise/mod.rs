@@ -9,7 +9,12 @@
 //! - Ordinals ("third", "3rd") are not numbers; they are days in dates.
 //! - In a tag a point never makes a decimal: "4.71" is read as Whisper's rendering of "four four seven one".
 //! - Durations without a unit are not found by [`find_hours`]; [`parse_hours`] takes a bare number as hours.
-//! - Dates follow the rules in the `date` module docs ("next Tuesday" is the Tuesday of next week).
+//! - Dates follow the rules in the `date` module docs ("next Tuesday" is the Tuesday of next week; a month and
+//!   day without a year is this year's, or next year's when already past).
+//! - Traditional characters (兩個, 小時, 號, 週) read like Simplified ones; full-width digits like ASCII ones.
+//! - In running text a tag's letters lead it or are glued to its digits; a number followed by a unit ("two
+//!   hours", "3个") is never a tag; "A"/"I" count only before another capital ("A C twelve").
+//! - Values come out unrounded: "twenty minutes" is 0.333… hours.
 
 mod date;
 mod date_zh;
@@ -71,7 +76,8 @@ pub fn find_numbers(s: &str) -> Vec<Found<f64>> {
     while i < toks.len() {
         let found = number_at(&toks, i).filter(|&(_, end)| {
             let lone_han = toks[i].kind == Kind::Han && end == i + 1;
-            !(lone_han && zh::is_word_not_number(&zh::han_run(&toks, i))) && !digits::after_weekday_word(&toks, i)
+            let word_not_number = lone_han && zh::is_word_not_number(&zh::han_run(&toks, i));
+            !word_not_number && !digits::after_weekday_word(&toks, i)
         });
         match found {
             Some((v, end)) if end > i && v.is_finite() => {
@@ -89,13 +95,30 @@ pub fn find_numbers(s: &str) -> Vec<Found<f64>> {
 }
 
 fn date_at(toks: &[Tok<'_>], i: usize, reference: NaiveDate) -> Option<(NaiveDate, usize)> {
-    match toks.get(i)?.kind {
+    let (d, end) = match toks.get(i)?.kind {
         Kind::Han => date_zh::zh_date(toks, i, reference),
         Kind::Num => {
             date::en_date(toks, i, reference).or_else(|| date_zh::zh_date(toks, i, reference))
         }
         _ => date::en_date(toks, i, reference),
+    }?;
+    // "tomorrow morning", "明天下午": the part of the day belongs to the date's words.
+    let part = ["morning", "afternoon", "evening", "night", "lunchtime"];
+    if toks.get(end).is_some_and(|t| t.is(&part)) {
+        return Some((d, end + 1));
     }
+    let zh_part = ["上午", "下午", "晚上", "早上", "中午"]
+        .iter()
+        .find_map(|w| {
+            let n = w.chars().count();
+            let same = toks
+                .get(end..end + n)?
+                .iter()
+                .map(|t| t.han())
+                .eq(w.chars().map(Some));
+            same.then_some(end + n)
+        });
+    Some((d, zh_part.unwrap_or(end)))
 }
 
 /// Parses input that is wholly a date, relative to `reference` (today); a leading "on", "by", "until" or

@@ -41,9 +41,16 @@ fn big_unit(c: char) -> Option<u64> {
     }
 }
 
-/// The Han characters of consecutive Han tokens from `i` (at most [`MAX_RUN`]).
+/// The Han characters of consecutive Han tokens from `i` (at most [`MAX_RUN`]); empty unless the first one can
+/// start a numeral, so callers at every position of a text stay cheap.
 pub(crate) fn han_run(toks: &[Tok<'_>], i: usize) -> Vec<char> {
-    toks[i.min(toks.len())..]
+    let starts = toks.get(i).and_then(|t| t.han()).is_some_and(|c| {
+        zh_digit(c).is_some() || small_unit(c).is_some() || big_unit(c).is_some() || c == '半'
+    });
+    if !starts {
+        return Vec::new();
+    }
+    toks[i..]
         .iter()
         .map_while(|t| t.han())
         .take(MAX_RUN)
@@ -56,7 +63,13 @@ pub(crate) fn digit_seq(chars: &[char]) -> Option<(String, usize)> {
     let followed_by_unit = chars
         .get(n)
         .is_some_and(|&c| small_unit(c).is_some() || big_unit(c).is_some());
-    if n < 2 || followed_by_unit {
+    // 两三个, 三四天: two neighbouring digits before a measure word are a range ("two or three"), not 23.
+    let range = n == 2
+        && zh_digit(chars[1]) == zh_digit(chars[0]).map(|d| d + 1)
+        && chars
+            .get(2)
+            .is_some_and(|&c| "个天周年月次件台号点小分钟岁".contains(c));
+    if n < 2 || followed_by_unit || range {
         return None;
     }
     Some((
@@ -238,5 +251,11 @@ mod tests {
         );
         assert_eq!(digit_seq(&"四十".chars().collect::<Vec<_>>()), None);
         assert_eq!(digit_seq(&"二三十".chars().collect::<Vec<_>>()), None);
+        assert_eq!(digit_seq(&"两三个".chars().collect::<Vec<_>>()), None);
+        assert_eq!(digit_seq(&"四五天".chars().collect::<Vec<_>>()), None);
+        assert_eq!(
+            digit_seq(&"四七号".chars().collect::<Vec<_>>()),
+            Some(("47".into(), 2))
+        );
     }
 }

@@ -63,7 +63,9 @@ fn english_calendar_dates() {
         ("2026/12/3", (2026, 12, 3)),
         ("the 3rd", (2026, 12, 3)),
         ("the twenty second", (2026, 11, 22)),
-        ("November 18", (2026, 11, 18)),
+        ("November 18", (2027, 11, 18)),
+        ("November 20", (2026, 11, 20)),
+        ("February 29", (2028, 2, 29)),
         ("March 1", (2027, 3, 1)),
         ("Monday the 7th", (2026, 12, 7)),
         ("Monday, December 7th", (2026, 12, 7)),
@@ -80,6 +82,8 @@ fn english_calendar_dates() {
         ("on the third of December", (2026, 12, 3)),
         ("on December the third", (2026, 12, 3)),
         ("3rd of Dec", (2026, 12, 3)),
+        ("tomorrow morning", (2026, 11, 21)),
+        ("Monday afternoon", (2026, 11, 23)),
     ];
     for &(s, (y, m, day)) in cases {
         assert_eq!(parse_date(s, r), Some(d(y, m, day)), "{s:?}");
@@ -164,6 +168,8 @@ fn mandarin_dates() {
         ("月底", (2026, 11, 30)),
         ("下个月", (2026, 12, 1)),
         ("下下周一", (2026, 11, 30)),
+        ("明天下午", (2026, 11, 21)),
+        ("今天上午", (2026, 11, 20)),
         ("本周五", (2026, 11, 20)),
         ("下礼拜", (2026, 11, 23)),
         ("下週二", (2026, 11, 24)),
@@ -196,4 +202,24 @@ fn finds_dates_in_running_text() {
     let found: Vec<_> = find_dates(s, r).into_iter().map(|f| f.value).collect();
     assert_eq!(found, [d(2026, 11, 21), d(2026, 11, 24), d(2026, 12, 1)]);
     assert!(find_dates("replaced two filter driers, may need another visit", r).is_empty());
+    for s in [
+        "replaced the second filter",
+        "on the first floor",
+        "the third compressor tripped",
+        "3号机组坏了",
+        "二号线",
+    ] {
+        assert!(find_dates(s, r).is_empty(), "{s}");
+    }
+    let said: &[(&str, (i32, u32, u32))] = &[
+        ("follow up on the 3rd at ten", (2026, 12, 3)),
+        ("come back the third.", (2026, 12, 3)),
+        ("back out by the twenty second, thanks", (2026, 11, 22)),
+        ("3号回访", (2026, 12, 3)),
+        ("Monday the 7th at ten", (2026, 12, 7)),
+    ];
+    for &(s, (y, m, day)) in said {
+        let found: Vec<_> = find_dates(s, r).into_iter().map(|f| f.value).collect();
+        assert_eq!(found, [d(y, m, day)], "{s}");
+    }
 }

@@ -39,7 +39,8 @@ fn letters_in_tags() {
         ("hotel x-ray two zero four", "HX204"),
         ("hotel xray two oh four", "HX204"),
         ("HX二零四", "HX204"),
-        ("ab 12 c", "AB12C"),
+        ("AB 12 c", "AB12C"),
+        ("xr-12", "XR12"),
     ];
     for &(s, v) in cases {
         assert_eq!(parse_tag(s).as_deref(), Some(v), "{s:?}");
@@ -70,6 +71,10 @@ fn non_tags_do_not_parse() {
         "four four seven one please replace",
         "yes",
         "设备",
+        "one hour and a half",
+        "2.5hrs",
+        "1 hour 45 mins",
+        "hx 204 and hx 205",
     ] {
         assert_eq!(parse_tag(s), None, "{s:?}");
     }
@@ -120,6 +125,11 @@ fn finds_tags_in_running_text() {
         ("unit 204B and 5kg", &["204B", "5"]),
         ("THE HX 204", &["HX204"]),
         ("tag HX二零四", &["HX204"]),
+        ("A C twelve at Harbor Hotel", &["AC12"]),
+        ("Harbor Hotel, A C 12. Supply fan", &["AC12"]),
+        ("Harbor Hotel AC12. Supply air", &["AC12"]),
+        ("I 4471", &["4471"]),
+        ("a.c. 12", &["AC12"]),
     ];
     for &(s, v) in cases {
         assert_eq!(tags(s), v, "{s}");
