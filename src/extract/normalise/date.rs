@@ -8,8 +8,9 @@
 //!   is 2026-11-24 and "next Friday" 2026-11-27. "last Monday": the latest Monday strictly before today.
 //! - "next week": Monday of next week; "next month": the 1st of next month; "end of the week": the first Friday
 //!   on or after today; "end of the month": its last day.
-//! - Month and day without a year: the year that puts the date nearest today (ties go forward), so on
-//!   2026-12-30 "January 5" is 2027-01-05 and on 2026-11-20 "November 18" is 2026-11-18.
+//! - Month and day without a year: that day this year, or next year when it is before today (follow-ups lie
+//!   ahead), so on 2026-12-30 "January 5" is 2027-01-05 and on 2026-11-20 "November 18" is 2027-11-18;
+//!   "February 29" is the next one that exists.
 //! - A day alone ("the 3rd", "3号"): the first such day on or after today.
 //! - "12/3" is month/day (US order); "2026/12/3" and "2026-12-03" are year, month, day.
 //! - Impossible dates ("February thirtieth") give nothing.
@@ -60,18 +61,12 @@ pub(crate) fn add_months(r: NaiveDate, months: u32) -> Option<NaiveDate> {
     r.checked_add_months(Months::new(months))
 }
 
-/// Month and day without a year: the valid date nearest `r`, ties going forward.
+/// Month and day without a year: that day this year, or next year when it is before `r` (the corpus rule).
 pub(crate) fn month_day(r: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> {
-    let mut best: Option<NaiveDate> = None;
-    for y in [r.year() + 1, r.year(), r.year() - 1] {
-        if let Some(d) = NaiveDate::from_ymd_opt(y, month, day) {
-            let dist = (d - r).num_days().abs();
-            if best.is_none_or(|b| dist < (b - r).num_days().abs()) {
-                best = Some(d);
-            }
-        }
-    }
-    best
+    // Through February 29: the next year that has the day, within the leap cycle.
+    (r.year()..r.year() + 8)
+        .filter_map(|y| NaiveDate::from_ymd_opt(y, month, day))
+        .find(|&d| d >= r)
 }
 
 /// A day of the month alone: the first such date on or after `r`, within a year.

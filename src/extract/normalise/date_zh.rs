@@ -129,7 +129,11 @@ fn offset(toks: &[Tok<'_>], i: usize, r: NaiveDate) -> Option<(NaiveDate, usize)
     let units = ["个星期", "个礼拜", "星期", "礼拜", "周", "天", "日", "个月"];
     let (u, k) = han_any(toks, j, &units)?;
     let later = han_any(toks, k, &["以后", "之后", "后"]).map(|(_, e)| e);
-    let e = if after.is_some() { later.unwrap_or(k) } else { later? };
+    let e = if after.is_some() {
+        later.unwrap_or(k)
+    } else {
+        later?
+    };
     let d = match u {
         0..=4 => add_days(r, 7 * n),
         5 | 6 => add_days(r, n),
@@ -140,6 +144,15 @@ fn offset(toks: &[Tok<'_>], i: usize, r: NaiveDate) -> Option<(NaiveDate, usize)
 
 /// A Mandarin date at `i`: the date and the index after it.
 pub(crate) fn zh_date(toks: &[Tok<'_>], i: usize, r: NaiveDate) -> Option<(NaiveDate, usize)> {
+    // Cheap first-character test: most positions in a text cannot start a date.
+    let t = toks.get(i)?;
+    let can_start = t.kind == Kind::Num
+        || t.han().is_some_and(|c| {
+            "大今明后昨前下这本上星礼周过月当".contains(c) || !han_run(toks, i).is_empty()
+        });
+    if !can_start {
+        return None;
+    }
     let words = [
         "大后天",
         "大前天",

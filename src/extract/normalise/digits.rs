@@ -132,7 +132,7 @@ fn element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem, usiz
 
 fn word_element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem, usize)> {
     let t = &toks[i];
-    let w = t.norm.as_str();
+    let w = t.norm.as_ref();
     if matches!(w, "double" | "triple") {
         if toks.get(i + 1).is_some_and(|n| n.is(&["double", "triple"])) {
             return None;
@@ -173,12 +173,18 @@ fn word_element(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, Elem,
         .get(i + 1)
         .is_some_and(|n| n.raw == "." && n.start == t.end);
     let letters = t.raw.chars().all(|c| c.is_ascii_alphabetic());
+    // "A" and "I" are words in running text unless another single capital follows ("A C twelve").
+    let capital_next = toks.get(i + 1).is_some_and(|n| {
+        n.kind == Kind::Word && n.raw.len() == 1 && n.raw.chars().all(|c| c.is_ascii_uppercase())
+    });
     let ok = match mode {
         Mode::Whole => letters && t.raw.len() <= 4,
         Mode::Find => {
             letters
                 && t.raw.len() <= 4
-                && (glued || (upper && !matches!(t.raw, "A" | "I")) || (dotted && t.raw.len() == 1))
+                && (glued
+                    || (upper && (!matches!(t.raw, "A" | "I") || capital_next))
+                    || (dotted && t.raw.len() == 1))
         }
     };
     if mode == Mode::Whole
@@ -226,7 +232,7 @@ fn run(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, usize, bool)> 
     let mut j = i;
     let mut digits_seen = false;
     let mut letter_count = 0;
-    let mut prev: Option<Elem> = None;
+    let mut prev_single_letter = false;
     if mode == Mode::Find && after_weekday_word(toks, i) {
         return None;
     }
@@ -240,12 +246,16 @@ fn run(toks: &[Tok<'_>], i: usize, mode: Mode) -> Option<(String, usize, bool)> 
             if is_letters(kind) && ((digits_seen && !glued) || letter_count + s.len() > 4) {
                 break;
             }
-            let letter_next = || element(toks, separator(toks, next, kind, mode), mode).is_some_and(|(_, k, _)| is_letters(k));
-            if kind == Elem::Nato && !prev.is_some_and(is_letters) && !letter_next() {
+            // A NATO word needs a single letter next to it ("hotel x-ray 204", not "Hotel AC12").
+            let letter_next = || {
+                element(toks, separator(toks, next, kind, mode), mode)
+                    .is_some_and(|(l, k, _)| is_letters(k) && l.len() == 1)
+            };
+            if kind == Elem::Nato && !prev_single_letter && !letter_next() {
                 break;
             }
         }
-        prev = Some(kind);
+        prev_single_letter = is_letters(kind) && s.len() == 1;
         digits_seen |= !is_letters(kind);
         letters |= is_letters(kind);
         if is_letters(kind) {

@@ -29,12 +29,6 @@ fn hour_count(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
         }
         return Some((v, j));
     }
-    if toks.get(i).is_some_and(|t| t.is(&["a"]))
-        && toks.get(i + 1).is_some_and(|t| t.is(&["couple"]))
-    {
-        let of = toks.get(i + 2).is_some_and(|t| t.is(&["of"]));
-        return Some((2.0, i + 2 + usize::from(of)));
-    }
     toks.get(i)
         .filter(|t| t.is(&["a", "an", "one"]))
         .map(|_| (1.0, i + 1))
@@ -86,7 +80,8 @@ fn en_hours(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
     }
     // "hour and a half" with the article dropped
     if toks.get(i).is_some_and(|t| t.is(&["hour"]))
-        && let Some((extra, k)) = minutes_after(toks, i + 1, true).filter(|_| toks[i + 1].is(&["and"]))
+        && let Some((extra, k)) =
+            minutes_after(toks, i + 1, true).filter(|_| toks[i + 1].is(&["and"]))
     {
         return Some((1.0 + extra, k));
     }
@@ -130,9 +125,16 @@ fn compact(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
 
 /// "1:30 hours", "1:30h": hours and minutes with a colon, followed by an hour word.
 fn clock(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
-    let h = toks.get(i).and_then(num_token).filter(|h| h.fract() == 0.0)?;
-    let colon = toks.get(i + 1).filter(|c| c.raw == ":" && c.start == toks[i].end)?;
-    let m = toks.get(i + 2).filter(|m| m.start == colon.end && m.kind == Kind::Num && m.norm.len() == 2);
+    let h = toks
+        .get(i)
+        .and_then(num_token)
+        .filter(|h| h.fract() == 0.0)?;
+    let colon = toks
+        .get(i + 1)
+        .filter(|c| c.raw == ":" && c.start == toks[i].end)?;
+    let m = toks
+        .get(i + 2)
+        .filter(|m| m.start == colon.end && m.kind == Kind::Num && m.norm.len() == 2);
     let m = m.and_then(num_token).filter(|m| *m < 60.0)?;
     is_hour(toks.get(i + 3)).then_some((h + m / 60.0, i + 4))
 }
@@ -160,7 +162,9 @@ fn zh_hours(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
     let numeric = toks.get(i).is_some_and(|t| t.kind == Kind::Num);
     // Characters from i, with a placeholder for an Arabic number token so positions line up with tokens.
     let chars: Vec<char> = if numeric {
-        std::iter::once('#').chain(han_run(toks, i + 1)).collect()
+        std::iter::once('#')
+            .chain(toks[i + 1..].iter().map_while(|t| t.han()).take(12))
+            .collect()
     } else {
         han_run(toks, i)
     };
@@ -194,6 +198,22 @@ fn zh_hours(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
         {
             total += if chars[k] == '一' { 0.25 } else { 0.75 };
             k = e;
+        } else if k == chars.len()
+            && let Some(m) = toks
+                .get(i + k)
+                .and_then(num_token)
+                .filter(|m| *m > 0.0 && *m < 60.0)
+        {
+            // "2小时30分钟": Arabic minutes after the hours.
+            let unit: Vec<char> = toks[i + k + 1..]
+                .iter()
+                .map_while(|t| t.han())
+                .take(2)
+                .collect();
+            if unit.first() == Some(&'分') {
+                total += m / 60.0;
+                k += 1 + if unit.get(1) == Some(&'钟') { 2 } else { 1 };
+            }
         }
         return Some((total, i + k));
     }

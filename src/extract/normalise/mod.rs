@@ -71,7 +71,8 @@ pub fn find_numbers(s: &str) -> Vec<Found<f64>> {
     while i < toks.len() {
         let found = number_at(&toks, i).filter(|&(_, end)| {
             let lone_han = toks[i].kind == Kind::Han && end == i + 1;
-            !(lone_han && zh::is_word_not_number(&zh::han_run(&toks, i))) && !digits::after_weekday_word(&toks, i)
+            let word_not_number = lone_han && zh::is_word_not_number(&zh::han_run(&toks, i));
+            !word_not_number && !digits::after_weekday_word(&toks, i)
         });
         match found {
             Some((v, end)) if end > i && v.is_finite() => {

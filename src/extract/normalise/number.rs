@@ -288,9 +288,26 @@ pub(crate) fn en_number(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
         if let Some((f, k)) = fraction(toks, i).filter(|&(_, k)| k > j) {
             return Some((f, k));
         }
+        if word_at(toks, j) == Some("dozen") {
+            return Some((n as f64 * 12.0, j + 1));
+        }
         return Some((n as f64, j));
     }
-    fraction(toks, i)
+    decimals(toks, i)
+        .or_else(|| collective(toks, i))
+        .or_else(|| fraction(toks, i))
+}
+
+/// "a couple of", "a pair of", "a dozen": counts said as nouns.
+fn collective(toks: &[Tok<'_>], i: usize) -> Option<(f64, usize)> {
+    let j = i + usize::from(matches!(word_at(toks, i)?, "a" | "an"));
+    let v = match word_at(toks, j)? {
+        "couple" | "pair" if j > i => 2.0,
+        "dozen" => 12.0,
+        _ => return None,
+    };
+    let of = v == 2.0 && word_at(toks, j + 1) == Some("of");
+    Some((v, j + 1 + usize::from(of)))
 }
 
 /// Day-of-month ordinal at `i`: "first".."thirty-first", "twenty first", "3rd", "22nd", "3". Returns 1..=31.

@@ -1,6 +1,8 @@
 //! Tokeniser shared by the normalisers: words, digit groups, single Han characters and punctuation, each with
 //! its byte range. Pure; depends on std only.
 
+use std::borrow::Cow;
+
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -21,7 +23,7 @@ pub(crate) struct Tok<'a> {
     /// The original text.
     pub raw: &'a str,
     /// Normalised text (see [`Kind`]).
-    pub norm: String,
+    pub norm: Cow<'a, str>,
     pub start: usize,
     pub end: usize,
 }
@@ -29,12 +31,12 @@ pub(crate) struct Tok<'a> {
 impl Tok<'_> {
     /// The word, if this is a word token.
     pub fn word(&self) -> Option<&str> {
-        (self.kind == Kind::Word).then_some(self.norm.as_str())
+        (self.kind == Kind::Word).then_some(self.norm.as_ref())
     }
 
     /// True for a word token equal to one of `words`.
     pub fn is(&self, words: &[&str]) -> bool {
-        self.kind == Kind::Word && words.contains(&self.norm.as_str())
+        self.kind == Kind::Word && words.contains(&self.norm.as_ref())
     }
 
     /// The Han character, if this is one.
@@ -56,9 +58,30 @@ pub(crate) fn is_han(c: char) -> bool {
 /// Simplified here, in one place.
 pub(crate) fn simplified(c: char) -> char {
     const PAIRS: [(char, char); 24] = [
-        ('兩', '两'), ('倆', '俩'), ('個', '个'), ('時', '时'), ('鐘', '钟'), ('頭', '头'), ('號', '号'), ('後', '后'),
-        ('週', '周'), ('禮', '礼'), ('萬', '万'), ('億', '亿'), ('點', '点'), ('這', '这'), ('過', '过'), ('當', '当'),
-        ('幾', '几'), ('對', '对'), ('沒', '没'), ('錯', '错'), ('確', '确'), ('認', '认'), ('問', '问'), ('題', '题'),
+        ('兩', '两'),
+        ('倆', '俩'),
+        ('個', '个'),
+        ('時', '时'),
+        ('鐘', '钟'),
+        ('頭', '头'),
+        ('號', '号'),
+        ('後', '后'),
+        ('週', '周'),
+        ('禮', '礼'),
+        ('萬', '万'),
+        ('億', '亿'),
+        ('點', '点'),
+        ('這', '这'),
+        ('過', '过'),
+        ('當', '当'),
+        ('幾', '几'),
+        ('對', '对'),
+        ('沒', '没'),
+        ('錯', '错'),
+        ('確', '确'),
+        ('認', '认'),
+        ('問', '问'),
+        ('題', '题'),
     ];
     PAIRS.iter().find(|&&(t, _)| t == c).map_or(c, |&(_, s)| s)
 }
@@ -109,9 +132,15 @@ pub(crate) fn tokenize(s: &str) -> Vec<Tok<'_>> {
                     break;
                 }
             }
+            let raw = &s[start..end_of(j)];
+            let norm = if raw.is_ascii() {
+                Cow::Borrowed(raw)
+            } else {
+                Cow::Owned(norm)
+            };
             out.push(Tok {
                 kind: Kind::Num,
-                raw: &s[start..end_of(j)],
+                raw,
                 norm,
                 start,
                 end: end_of(j),
@@ -130,7 +159,12 @@ pub(crate) fn tokenize(s: &str) -> Vec<Tok<'_>> {
                 }
             }
             let raw = &s[start..end_of(j)];
-            let norm = raw.to_lowercase().replace('\u{2019}', "'");
+            let plain = raw.bytes().all(|b| b.is_ascii_lowercase() || b == b'\'');
+            let norm = if plain {
+                Cow::Borrowed(raw)
+            } else {
+                Cow::Owned(raw.to_lowercase().replace('\u{2019}', "'"))
+            };
             out.push(Tok {
                 kind: Kind::Word,
                 raw,
@@ -142,10 +176,16 @@ pub(crate) fn tokenize(s: &str) -> Vec<Tok<'_>> {
         } else {
             let kind = if is_han(c) { Kind::Han } else { Kind::Punct };
             let end = end_of(k + 1);
+            let simple = simplified(c);
+            let raw = &s[start..end];
             out.push(Tok {
                 kind,
-                raw: &s[start..end],
-                norm: simplified(c).to_string(),
+                raw,
+                norm: if simple == c {
+                    Cow::Borrowed(raw)
+                } else {
+                    Cow::Owned(simple.to_string())
+                },
                 start,
                 end,
             });
@@ -182,7 +222,10 @@ mod tests {
     use super::*;
 
     fn kinds(s: &str) -> Vec<(Kind, String)> {
-        tokenize(s).into_iter().map(|t| (t.kind, t.norm)).collect()
+        tokenize(s)
+            .into_iter()
+            .map(|t| (t.kind, t.norm.into_owned()))
+            .collect()
     }
 
     #[test]

@@ -84,7 +84,13 @@ fn normal(s: &str) -> String {
             if !out.is_empty() && !han_after_han {
                 out.push(' ');
             }
-            out.push_str(&w.to_lowercase().replace('\u{2019}', "'").chars().map(simplified).collect::<String>());
+            out.push_str(
+                &w.to_lowercase()
+                    .replace('\u{2019}', "'")
+                    .chars()
+                    .map(simplified)
+                    .collect::<String>(),
+            );
         }
     }
     out
@@ -112,7 +118,10 @@ pub fn parse_yes_no(s: &str) -> Option<bool> {
     match first {
         "yes" | "yeah" | "yep" | "yup" | "correct" => Some(true),
         "no" | "nope" | "nah" | "wrong" => Some(false),
-        _ if ["没错", "没问题", "不错", "对", "是的", "是啊", "好的"].iter().any(|y| n.starts_with(y)) => {
+        _ if ["没错", "没问题", "不错", "对", "是的", "是啊", "好的"]
+            .iter()
+            .any(|y| n.starts_with(y)) =>
+        {
             Some(true)
         }
         _ if n.starts_with("不") => Some(false),

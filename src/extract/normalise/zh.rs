@@ -41,9 +41,16 @@ fn big_unit(c: char) -> Option<u64> {
     }
 }
 
-/// The Han characters of consecutive Han tokens from `i` (at most [`MAX_RUN`]).
+/// The Han characters of consecutive Han tokens from `i` (at most [`MAX_RUN`]); empty unless the first one can
+/// start a numeral, so callers at every position of a text stay cheap.
 pub(crate) fn han_run(toks: &[Tok<'_>], i: usize) -> Vec<char> {
-    toks[i.min(toks.len())..]
+    let starts = toks.get(i).and_then(|t| t.han()).is_some_and(|c| {
+        zh_digit(c).is_some() || small_unit(c).is_some() || big_unit(c).is_some() || c == '半'
+    });
+    if !starts {
+        return Vec::new();
+    }
+    toks[i..]
         .iter()
         .map_while(|t| t.han())
         .take(MAX_RUN)

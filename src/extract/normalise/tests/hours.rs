@@ -103,6 +103,9 @@ fn less_common_duration_shapes() {
         ("三个半钟头", 3.5),
         ("兩個半小時", 2.5),
         ("半個鐘頭", 0.5),
+        ("2小时30分钟", 2.5),
+        ("两个小时30分", 2.5),
+        ("45分钟", 0.75),
     ];
     for &(s, v) in cases {
         assert_eq!(parse_hours(s), Some(v), "{s:?}");

@@ -44,6 +44,15 @@ fn english_numbers_parse() {
         ("one two three four", 1234.0),
         ("TWENTY ONE", 21.0),
         ("  eighty-eight  ", 88.0),
+        ("point five", 0.5),
+        ("a couple of", 2.0),
+        ("a pair of", 2.0),
+        ("a dozen", 12.0),
+        ("two dozen", 24.0),
+        ("one hundred and twenty five", 125.0),
+        ("nine thousand nine hundred and ninety-nine", 9999.0),
+        ("4,471", 4471.0),
+        ("twenty-one", 21.0),
     ];
     for &(s, v) in cases {
         assert_eq!(parse_number(s), Some(v), "{s}");
@@ -121,6 +130,10 @@ fn finds_separate_numbers_in_running_text() {
         ("on the 22nd at 3", &[3.0]),
         ("一万一千", &[11000.0]),
         ("half past three", &[0.5, 3.0]),
+        ("used a couple of filters and a dozen screws", &[2.0, 12.0]),
+        ("fitted a pair", &[2.0]),
+        ("oh well", &[]),
+        ("nineteen ninety nine", &[19.0, 99.0]),
     ];
     for &(s, v) in cases {
         assert_eq!(values(s), v, "{s}");

@@ -120,6 +120,11 @@ fn finds_tags_in_running_text() {
         ("unit 204B and 5kg", &["204B", "5"]),
         ("THE HX 204", &["HX204"]),
         ("tag HX二零四", &["HX204"]),
+        ("A C twelve at Harbor Hotel", &["AC12"]),
+        ("Harbor Hotel, A C 12. Supply fan", &["AC12"]),
+        ("Harbor Hotel AC12. Supply air", &["AC12"]),
+        ("I 4471", &["4471"]),
+        ("a.c. 12", &["AC12"]),
     ];
     for &(s, v) in cases {
         assert_eq!(tags(s), v, "{s}");
