@@ -1,5 +1,6 @@
 //! `fieldvoice extract`: transcript text on stdin -> report fields (plain lines or DESIGN.md's JSON).
-//! The form, CRM and date flags are shared with `transcribe --extract` through [`ExtractFlags`].
+//! The form, CRM and date flags are shared with `transcribe --extract` through [`ExtractFlags`]. Binary
+//! edge only (anyhow here); the library's `extract` must not depend on it.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

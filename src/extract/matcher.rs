@@ -198,6 +198,10 @@ fn sentence_claims(
             let start = read.start.min(hit.start);
             claims.push(typed(hit.field, start, read, Quality::Label, Some(hit.phrase.clone())));
             open_text = None;
+        } else if let Some(end) = none_after(doc, content, limit) {
+            // "Follow-up none": the cue and its "none" are claimed, with nothing to fill in.
+            claims.push(Claim { field: hit.field, start: hit.start, end, value: None, value_start: end, value_end: end, quality: Quality::Label, cue: None });
+            open_text = None;
         }
     }
     // 3. Per clause: a correction of the value said before it, else value shapes.
@@ -264,6 +268,20 @@ fn cue_hits(form: &Form, doc: &Doc<'_>, start: usize, end: usize) -> Vec<CueHit>
         }
     }
     hits
+}
+
+/// Words that say a field has no value.
+const NONE_WORDS: &[&str] = &["none", "nothing", "no", "n/a", "not needed", "not required", "none needed", "无", "没有", "不需要", "不用"];
+
+/// The end of a "none" said at `at`, when nothing else follows in its clause.
+fn none_after(doc: &Doc<'_>, at: usize, limit: usize) -> Option<usize> {
+    let end = trim_end(doc.lower, at, super::values::clause_end(doc, at, limit));
+    let after = skip_words(doc.lower, at, end, NONE_WORDS);
+    (after > at && after >= end).then_some(end)
+}
+
+fn said_none(doc: &Doc<'_>, from: usize, to: usize) -> bool {
+    to > from && skip_words(doc.lower, from, to, NONE_WORDS) >= to
 }
 
 /// Value shapes in the unclaimed parts of a clause: a duration at its start, an action verb with an object,
@@ -378,7 +396,8 @@ fn resolve_sentence(
     let mut k = from;
     while k < claims.len() {
         let next = claims.get(k + 1).map_or(s_end, |n| n.start);
-        if claims[k].value.is_some() {
+        // Typed values are read already; a typed claim without one is a cue followed by "none".
+        if claims[k].value.is_some() || !matches!(form.fields[claims[k].field].kind, FieldType::Text | FieldType::PartList) {
             k += 1;
             continue;
         }
@@ -388,6 +407,10 @@ fn resolve_sentence(
             from = after_cue(doc, from, next);
         }
         let mut to = trim_end(doc.lower, from, next);
+        // "Parts: none", "follow-up none": said, and empty.
+        if said_none(doc, from, to) {
+            to = from;
+        }
         // Unpunctuated dictation: a duration and a status said at the end belong to their own fields.
         if unpunctuated && next == s_end {
             let tail = trailing_values(form, doc, from, to);
@@ -413,12 +436,31 @@ fn resolve_sentence(
                 }
             }
             _ if field.split_clauses => {
+                let mut corrects = false;
                 for (p_start, p_end) in clauses(doc.text, (from, to)) {
-                    let ps = skip_leading(doc.lower, p_start, p_end);
-                    let pe = trim_end(doc.lower, ps, p_end);
-                    if pe > ps {
-                        list.push(reading(Value::Text(clean_value(doc.text, doc.lower, ps, pe)), ps, pe, quality, cue.clone()));
+                    let mut ps = skip_leading(doc.lower, p_start, p_end);
+                    if let Some(after) = skip_correction(doc.lower, ps, p_end) {
+                        (ps, corrects) = (after, true);
                     }
+                    let pe = trim_end(doc.lower, ps, p_end);
+                    if pe <= ps {
+                        continue;
+                    }
+                    let mut text = clean_value(doc.text, doc.lower, ps, pe);
+                    // "replaced the contactor, no wait, the overload relay": the correction replaces the
+                    // previous piece, keeping its verb when only the object is said again.
+                    if std::mem::take(&mut corrects)
+                        && let Some(prev) = list.pop()
+                    {
+                        let starts_with_article = ARTICLES.iter().any(|a| starts_with_word(doc.lower, ps, a).is_some());
+                        if let (true, Value::Text(prev_text)) = (starts_with_article, &prev.value)
+                            && let Some((verb, _)) = prev_text.split_once(' ')
+                        {
+                            text = format!("{verb} {text}");
+                        }
+                        ps = prev.start;
+                    }
+                    list.push(reading(Value::Text(text), ps, pe, quality, cue.clone()));
                 }
             }
             _ => {

@@ -178,3 +178,26 @@ cues.en = ["next inspection"]
     assert_eq!(e.fields["pin"].value, Value::Text("4471".into()));
     assert_eq!(e.problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>(), ["next: missing (required)"]);
 }
+
+#[test]
+fn none_said_for_a_field_fills_nothing() {
+    let e = run("Unit 4471. Fault fan noisy. Parts none. Follow-up none.");
+    assert!(!e.fields.contains_key("parts") && !e.fields.contains_key("follow_up"), "{:?}", e.fields.keys());
+    assert_eq!(get(&e, "fault").as_deref(), Some("fan noisy"));
+    let e = run("设备编号6601，冷柜不制冷，配件：无，回访：不需要。");
+    assert!(!e.fields.contains_key("parts") && !e.fields.contains_key("follow_up"), "{:?}", e.fields.keys());
+    assert_eq!(get(&e, "fault").as_deref(), Some("冷柜不制冷"));
+}
+
+#[test]
+fn a_corrected_action_object_keeps_its_verb() {
+    let e = run("Unit 4471. Replaced the compressor contactor, no wait, the overload relay.");
+    assert_eq!(get(&e, "action").as_deref(), Some("Replaced the overload relay"));
+}
+
+#[test]
+fn long_enum_synonyms_win_over_other_cues() {
+    let e = run("Unit 4471. Waiting for parts for the second deck.");
+    assert_eq!(get(&e, "status").as_deref(), Some("pending_parts"));
+    assert!(!e.fields.contains_key("parts"));
+}

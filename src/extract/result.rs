@@ -1,5 +1,6 @@
 //! What extraction returns: typed values with their span, confidence and problems, and the JSON shape of
-//! DESIGN.md (`fields` plain values, `problems` strings, the rest under `details`).
+//! DESIGN.md (`fields` plain values, `problems` strings, the rest under `details`). Plain data: must not
+//! depend on the matcher, forms or the CRM.
 
 use std::collections::BTreeMap;
 

@@ -222,6 +222,10 @@ pub fn skip_correction(lower: &str, at: usize, end: usize) -> Option<usize> {
     (after > from).then_some(after)
 }
 
+/// Linking words and fillers that end a value only because the next clause starts after them.
+const TRAILING_EN: &[&str] = &["and", "then", "but", "so", "um", "uh", "er", "erm", "also", "i", "we", "plus"];
+const TRAILING_ZH: &[&str] = &["然后", "我们", "我", "就", "还", "又", "也", "并", "和", "再", "还有", "另外", "嗯", "呃", "那个"];
+
 /// Trims separators and trailing linking words off the end of a range.
 pub fn trim_end(lower: &str, start: usize, mut end: usize) -> usize {
     loop {
@@ -235,10 +239,11 @@ pub fn trim_end(lower: &str, start: usize, mut end: usize) -> usize {
             .rfind(|c: char| !is_word_char(c))
             .map_or(start, |i| start + i + lower[start + i..].chars().next().map_or(1, char::len_utf8));
         let last = &lower[word_start..end];
-        if word_start > start && matches!(last, "and" | "then" | "but" | "so" | "um" | "uh" | "er" | "also" | "并" | "和") {
+        let zh_tail = TRAILING_ZH.iter().find(|w| lower[start..end].ends_with(**w) && end - w.len() > start);
+        if word_start > start && TRAILING_EN.contains(&last) {
             end = word_start;
-        } else if lower[start..end].ends_with('和') || lower[start..end].ends_with('并') {
-            end -= '和'.len_utf8();
+        } else if let Some(w) = zh_tail {
+            end -= w.len();
         } else {
             return end;
         }

@@ -260,6 +260,7 @@ proptest! {
         "unit", "4471", "H", "X", "two", "zero", ",", ".", "labor", "hours", "status", "closed", "no wait", "used",
         "filter driers", "and", "replaced", "follow up", "December", "third", "设备编号", "六六零幺", "工时", "两个半小时",
         "，", "。", "不对", "是", "用了", "一个", "Acme", "Foods", "h.x.", "4.71", "sorry", "make that", "一", "个",
+        "none", "parts", "配件", "：", "无", "waiting for parts", "found", "the", "Job's", "回访", "下周二", "and",
     ]), 0..80)) {
         check_any(&words.join(" "));
         check_any(&words.concat());
