@@ -16,12 +16,8 @@ pub fn encode_wav_pcm16(samples: &[f32], sample_rate: u32) -> Result<Vec<u8>, Au
     if samples.len() > (u32::MAX as usize - 64) / 2 {
         return Err(AudioError::Encode(format!("{} samples do not fit a RIFF file", samples.len())));
     }
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
+    let spec =
+        hound::WavSpec { channels: 1, sample_rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
     let mut out = Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
     let mut writer = hound::WavWriter::new(&mut out, spec).map_err(fail)?;
     for s in f32_to_i16(samples) {

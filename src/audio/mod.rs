@@ -12,7 +12,7 @@ pub mod vad;
 mod wav;
 
 pub use encode::encode_wav_pcm16;
-pub use resample::resample;
+pub use resample::{MAX_RESAMPLE_RATE, resample};
 use samples::Encoding;
 
 /// The sample rate every consumer inside fieldvoice works at.
@@ -81,11 +81,11 @@ pub enum AudioError {
 
 /// Decodes a WAV file (RIFF, RF64 or BW64; PCM 8/16/24/32-bit, float 32/64, G.711 mu-law/A-law, plain or
 /// WAVE_FORMAT_EXTENSIBLE) into 16 kHz mono. The duration is checked against `opts.max_duration` from the header,
-/// before any sample is decoded.
+/// before any sample is decoded. A data size of 0 or 0xFFFFFFFF (a writer that never finished the header) means
+/// "to the end of the input"; a WAV with no sample bytes decodes to empty audio.
 pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Audio, AudioError> {
     let wav = wav::parse(bytes)?;
-    let description =
-        format!("{} {} Hz {} {} ch", wav.container, wav.sample_rate, wav.encoding.name(), wav.channels);
+    let description = format!("{} {} Hz {} {} ch", wav.container, wav.sample_rate, wav.encoding.name(), wav.channels);
     let frames = wav.data.len() / wav.block_align;
     check_duration(frames, wav.sample_rate, opts)?;
     Ok(finish(wav.data, wav.encoding, usize::from(wav.channels), wav.sample_rate, description))

@@ -86,9 +86,7 @@ fn mix<const W: usize>(data: &[u8], channels: usize, sample: impl Fn([u8; W]) ->
         return data.chunks_exact(W).map(read).collect();
     }
     let scale = 1.0 / channels as f32;
-    data.chunks_exact(frame_bytes)
-        .map(|frame| frame.chunks_exact(W).map(read).sum::<f32>() * scale)
-        .collect()
+    data.chunks_exact(frame_bytes).map(|frame| frame.chunks_exact(W).map(read).sum::<f32>() * scale).collect()
 }
 
 #[cfg(test)]

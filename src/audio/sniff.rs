@@ -19,8 +19,7 @@ pub(crate) fn refuse(bytes: &[u8]) -> AudioError {
 }
 
 fn audio_kind(b: &[u8]) -> Option<&'static str> {
-    let kind = if b.starts_with(b"ID3") || (b.len() >= 2 && b[0] == 0xff && b[1] & 0xe0 == 0xe0 && b[1] & 0x06 != 0)
-    {
+    let kind = if b.starts_with(b"ID3") || (b.len() >= 2 && b[0] == 0xff && b[1] & 0xe0 == 0xe0 && b[1] & 0x06 != 0) {
         "an MP3 file?"
     } else if b.starts_with(b"OggS") {
         "an Ogg Vorbis/Opus file?"
@@ -68,9 +67,7 @@ fn other_kind(b: &[u8]) -> Option<&'static str> {
         match text.first() {
             Some(b'<') => "an HTML/XML document?",
             Some(b'{') | Some(b'[') => "a JSON document?",
-            _ if !text.is_empty() && text.iter().all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) => {
-                "text?"
-            }
+            _ if !text.is_empty() && text.iter().all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) => "text?",
             _ => return None,
         }
     };
@@ -114,6 +111,9 @@ mod tests {
     fn text_and_unknown_binary() {
         assert!(refuse(b"  <html>").to_string().contains("HTML"));
         assert!(refuse(b"hello world").to_string().contains("text?"));
-        assert_eq!(refuse(&[0, 1, 2, 3, 4]).to_string(), "not audio: starts with bytes '\\x00\\x01\\x02\\x03', not 'RIFF....WAVE'");
+        assert_eq!(
+            refuse(&[0, 1, 2, 3, 4]).to_string(),
+            "not audio: starts with bytes '\\x00\\x01\\x02\\x03', not 'RIFF....WAVE'"
+        );
     }
 }

@@ -1,5 +1,10 @@
-//! Voice activity detection on 16 kHz mono f32 (earshot's neural detector on 16 ms frames): whole-clip speech
-//! regions, and a streaming form that reports the start and end of each utterance. Pure code; no I/O.
+//! Voice activity detection on 16 kHz mono f32 (earshot's neural detector on 16 ms frames, gated by a background
+//! level tracker): whole-clip speech regions, and a streaming form that reports each utterance's start and end.
+//! Pure code; must not depend on transcribe, extract or any I/O.
+//!
+//! Why the level gate: earshot alone scores steady sounds as voice (loud white noise 0.75, a 100 Hz buzz with
+//! harmonics 0.7, against 0.9 for speech). Speech rises and falls by syllable; steady noise and hum do not. A frame
+//! counts as voiced only if earshot says so AND it is louder than the quietest frame of the last second by a margin.
 
 use std::ops::Range;
 use std::time::Duration;
@@ -22,6 +27,11 @@ pub struct VadConfig {
     pub end_silence: Duration,
     /// Margin added before the first and after the last voiced frame, so word edges are not clipped.
     pub padding: Duration,
+    /// How far (dB) above the background a frame must be to count as voiced. The background is the quietest
+    /// frame within [`VadConfig::floor_window`]; steady noise and hum never rise above it.
+    pub floor_margin_db: f32,
+    /// How far back the background level is looked for.
+    pub floor_window: Duration,
 }
 
 impl Default for VadConfig {
@@ -32,6 +42,8 @@ impl Default for VadConfig {
             min_speech: Duration::from_millis(96),
             end_silence: Duration::from_millis(700),
             padding: Duration::from_millis(200),
+            floor_margin_db: 6.0,
+            floor_window: Duration::from_secs(1),
         }
     }
 }
@@ -57,6 +69,10 @@ pub struct VadStream {
     detector: Box<Detector>,
     config: VadConfig,
     frame: Vec<f32>,
+    /// Energies (dB) of the last frames, a ring of `floor_window` length, and the next slot to write.
+    levels: Vec<f32>,
+    next_level: usize,
+    floor_frames: usize,
     /// Samples consumed into whole frames so far.
     consumed: usize,
     in_speech: bool,
@@ -85,14 +101,17 @@ impl VadStream {
     pub fn new(config: VadConfig) -> Self {
         Self {
             detector: Detector::default_boxed(),
-            config,
             frame: Vec::with_capacity(FRAME),
+            levels: Vec::new(),
+            next_level: 0,
+            floor_frames: frames(config.floor_window).max(1),
             consumed: 0,
             in_speech: false,
             onset: None,
             last_voiced_end: 0,
             silent_frames: 0,
             previous_end: 0,
+            config,
         }
     }
 
@@ -106,8 +125,9 @@ impl VadStream {
             rest = &rest[take..];
             if self.frame.len() == FRAME {
                 let score = self.detector.predict_f32(&self.frame);
+                let above_floor = self.above_background();
                 self.frame.clear();
-                if let Some(e) = self.step(score >= self.config.threshold) {
+                if let Some(e) = self.step(score >= self.config.threshold && above_floor) {
                     events.push(e);
                 }
             }
@@ -131,6 +151,20 @@ impl VadStream {
     /// True while inside an utterance.
     pub fn in_speech(&self) -> bool {
         self.in_speech
+    }
+
+    /// Records the current frame's level and tells whether it stands out from the background.
+    fn above_background(&mut self) -> bool {
+        let energy = self.frame.iter().map(|x| x * x).sum::<f32>() / FRAME as f32;
+        let level = 10.0 * (energy + 1e-10).log10();
+        if self.levels.len() < self.floor_frames {
+            self.levels.push(level);
+        } else {
+            self.levels[self.next_level] = level;
+            self.next_level = (self.next_level + 1) % self.floor_frames;
+        }
+        let floor = self.levels.iter().copied().fold(f32::INFINITY, f32::min);
+        level >= floor + self.config.floor_margin_db
     }
 
     fn step(&mut self, voiced: bool) -> Option<VadEvent> {
@@ -236,6 +270,23 @@ mod tests {
         assert_eq!(events[1], VadEvent::SpeechEnd { at: 65 * FRAME + pad });
         assert_eq!(events.len(), 2);
         assert!(!vad.in_speech());
+    }
+
+    #[test]
+    fn only_frames_standing_out_from_the_last_second_pass_the_level_gate() {
+        let mut vad = VadStream::new(VadConfig::default());
+        let mut gate = |amplitude: f32| {
+            vad.frame = vec![amplitude; FRAME];
+            vad.above_background()
+        };
+        assert!(!gate(0.1), "the first frame is its own background");
+        assert!(!gate(0.15), "+3.5 dB is within the margin");
+        assert!(gate(0.25), "+8 dB stands out");
+        for _ in 0..100 {
+            gate(0.25); // a second of steady level becomes the background
+        }
+        assert!(!gate(0.25));
+        assert!(gate(0.6));
     }
 
     #[test]

@@ -77,9 +77,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Wav<'_>, AudioError> {
                     break;
                 };
                 if size > present as u64 {
-                    return Err(AudioError::Truncated(format!(
-                        "data chunk claims {size} bytes, {present} present"
-                    )));
+                    return Err(AudioError::Truncated(format!("data chunk claims {size} bytes, {present} present")));
                 }
                 let size = size as usize; // fits: it is at most `present`
                 data = data.or(Some(&bytes[body..body + size]));
@@ -88,9 +86,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Wav<'_>, AudioError> {
             }
             b"fmt " if fmt.is_none() => {
                 if claimed > present {
-                    return Err(AudioError::Truncated(format!(
-                        "fmt chunk claims {claimed} bytes, {present} present"
-                    )));
+                    return Err(AudioError::Truncated(format!("fmt chunk claims {claimed} bytes, {present} present")));
                 }
                 fmt = Some(parse_fmt(&bytes[body..body + claimed])?);
             }
@@ -111,7 +107,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Wav<'_>, AudioError> {
         pos = body + claimed + (claimed & 1);
     }
 
-    let fmt = fmt.ok_or_else(|| AudioError::Malformed("no fmt chunk (the chunk that says how samples are stored)".into()))?;
+    let fmt =
+        fmt.ok_or_else(|| AudioError::Malformed("no fmt chunk (the chunk that says how samples are stored)".into()))?;
     let data = data.ok_or_else(|| AudioError::Malformed("no data chunk (the chunk holding the samples)".into()))?;
     Ok(Wav {
         container,
@@ -144,7 +141,10 @@ fn parse_fmt(b: &[u8]) -> Result<Fmt, AudioError> {
             )));
         };
         if guid[2..] != SUBTYPE_GUID_TAIL {
-            return Err(AudioError::Unsupported(format!("WAVE_FORMAT_EXTENSIBLE sub-format GUID {}", guid_string(guid))));
+            return Err(AudioError::Unsupported(format!(
+                "WAVE_FORMAT_EXTENSIBLE sub-format GUID {}",
+                guid_string(guid)
+            )));
         }
         tag = u16_at(guid, 0);
     }
@@ -176,7 +176,7 @@ fn parse_fmt(b: &[u8]) -> Result<Fmt, AudioError> {
     let expected = usize::from(channels) * encoding.bytes();
     if block_align != expected {
         return Err(AudioError::Malformed(format!(
-            "block align {block_align} is inconsistent with {channels} channel(s) of {bits}-bit {} (expected {expected})",
+            "block align {block_align} is inconsistent with {channels} channel(s) of {} (expected {expected})",
             encoding.name()
         )));
     }

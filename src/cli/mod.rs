@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod extract;
 mod model;
 mod transcribe;
@@ -24,6 +25,8 @@ enum Command {
     Extract(extract::Args),
     /// Fetch, convert and list Whisper models.
     Model(model::Args),
+    /// Measure transcription speed and memory.
+    Bench(bench::Args),
 }
 
 /// Parses the command line and runs the command; errors are printed as one line on stderr.
@@ -33,6 +36,7 @@ pub fn main() -> ExitCode {
         Command::Transcribe(args) => transcribe::run(args),
         Command::Extract(args) => extract::run(args),
         Command::Model(args) => model::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => code,
