@@ -61,7 +61,7 @@ enum Command {
         /// File or model name.
         model: String,
     },
-    /// Load a model in whisper and transcribe a known phrase (or --audio, timed, to compare models).
+    /// Load a model in whisper and transcribe a known phrase (or --audio: timed greedy runs to compare models).
     Check {
         /// File or model name.
         #[arg(long, default_value = "base")]
@@ -139,24 +139,38 @@ fn check(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads a model and transcribes `audio` `repeat` times, printing the text and the times (to compare f16 with
-/// quantised files on the same speech).
+/// Loads a model and transcribes `audio` `repeat` times, printing the text and the times, to compare model files
+/// (f16 against quantised) on identical work: whisper.cpp directly, greedy, English, and no temperature fallback
+/// (fallback re-decodes at random temperatures and made single runs 5-20 times slower, hiding the model's speed).
 fn time_transcription(path: &Path, audio: &Path, repeat: usize, threads: usize, expect: Option<&str>) -> anyhow::Result<()> {
-    use fieldvoice::transcribe::{Language, LoadOptions, TranscribeOptions, Transcriber, WhisperTranscriber};
+    use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
     let bytes = std::fs::read(audio).with_context(|| format!("reading {}", audio.display()))?;
     let clip = fieldvoice::audio::decode(&bytes, &fieldvoice::audio::DecodeOptions::default())
         .with_context(|| format!("decoding {}", audio.display()))?;
     let seconds = clip.samples.len() as f64 / 16_000.0;
     let t = Instant::now();
-    let transcriber = WhisperTranscriber::load(path, LoadOptions::default())?;
+    let mut cparams = WhisperContextParameters::default();
+    cparams.flash_attn(true);
+    let ctx = WhisperContext::new_with_params(path, cparams).with_context(|| format!("loading {}", path.display()))?;
     let load = t.elapsed();
-    let opts = TranscribeOptions { language: Language::Code("en".into()), threads, ..Default::default() };
+    let threads = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()).min(4) } else { threads };
     let mut times = Vec::new();
     let mut cpu = Vec::new();
     let mut text = String::new();
     for _ in 0..repeat.max(1) {
         let (t, c) = (Instant::now(), cpu_seconds());
-        text = transcriber.transcribe(&clip.samples, &opts)?.text;
+        let mut state = ctx.create_state()?;
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(i32::try_from(threads).unwrap_or(4));
+        params.set_language(Some("en"));
+        params.set_no_context(true);
+        params.set_temperature_inc(0.0);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        state.full(params, &clip.samples)?;
+        text = state.as_iter().map(|s| s.to_str_lossy().map(|t| t.into_owned()).unwrap_or_default()).collect::<String>();
         times.push(t.elapsed().as_secs_f64());
         cpu.extend(cpu_seconds().zip(c).map(|(after, before)| after - before));
     }
@@ -175,7 +189,7 @@ fn time_transcription(path: &Path, audio: &Path, repeat: usize, threads: usize, 
     if let Some(c) = cpu.get(cpu.len() / 2) {
         println!("cpu time (all threads): median {c:.2} s per run");
     }
-    println!("text: {text}");
+    println!("text: {}", text.trim());
     if let Some(reference) = expect {
         println!("word error rate: {:.3}", word_error_rate(reference, &text));
     }
