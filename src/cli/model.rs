@@ -279,7 +279,7 @@ fn list(dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
         Err(e) => bail!("{}: {e}", dir.display()),
     };
     files.sort();
-    println!("{:<16} {:>9}  {:<6} {}", "NAME", "SIZE", "FTYPE", "LANGUAGES");
+    println!("{:<16} {:>9}  {:<6} LANGUAGES", "NAME", "SIZE", "FTYPE");
     let mut installed = Vec::new();
     for p in &files {
         let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();

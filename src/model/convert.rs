@@ -269,7 +269,7 @@ fn encode(s: &Slice, ty: GgmlType, ne0: usize, out: &mut Vec<u8>) -> Result<(), 
                 GgmlType::Q5_1 => Quantization::Q5_1,
                 other => return Err(format!("cannot produce {}", other.name())),
             };
-            if ne0 % 32 != 0 {
+            if !ne0.is_multiple_of(32) {
                 return Err(format!("rows of {ne0} elements cannot be quantised in blocks of 32"));
             }
             let x: Vec<f32> = (from..to).map(|i| s.var.f32_at(i)).collect();
