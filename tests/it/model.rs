@@ -140,3 +140,45 @@ fn failed_conversion_leaves_no_file_behind() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from("not-a-wheel.whl")]);
 }
+
+#[test]
+fn fetched_and_quantised_models_load_in_whisper_and_hear_the_check_phrase() {
+    installed_tiny_en();
+    let out = run(&["model", "check", "--model", "tiny.en"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).to_lowercase().contains("quick brown fox"), "{}", text(&out.stdout));
+
+    let dir = tempfile::tempdir().unwrap();
+    let q8 = dir.path().join("ggml-tiny.en-q8_0.bin");
+    let wheel = cached_wheel();
+    let out = run(&["model", "convert", wheel.to_str().unwrap(), "--out", q8.to_str().unwrap(), "--quantize", "q8_0"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("tiny q8_0, 43.6 MB, en, 167 tensors"), "{}", text(&out.stdout));
+    let out = run(&["model", "check", "--model", q8.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).to_lowercase().contains("quick brown fox"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn convert_reads_a_ctranslate2_directory_and_a_separate_vocabulary() {
+    use fieldvoice::model::synthetic::{self, Shape};
+    let dir = tempfile::tempdir().unwrap();
+    let ct2 = dir.path().join("ct2");
+    std::fs::create_dir_all(&ct2).unwrap();
+    std::fs::write(ct2.join("model.bin"), synthetic::model_bin(Shape::miniature())).unwrap();
+    std::fs::write(dir.path().join("vocab.txt"), synthetic::vocabulary()).unwrap();
+    let out_path = dir.path().join("mini.bin");
+    let (ct2_s, out_s) = (ct2.to_str().unwrap(), out_path.to_str().unwrap());
+    // Without --vocab the directory must hold one.
+    let out = run(&["model", "convert", ct2_s, "--out", out_s], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no vocabulary.txt or vocabulary.json"), "{}", text(&out.stderr));
+    let vocab = dir.path().join("vocab.txt");
+    let out = run(&["model", "convert", ct2_s, "--vocab", vocab.to_str().unwrap(), "--out", out_s, "--timings"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("unknown size f16") && stdout.contains("50 tensors"), "{stdout}");
+    assert!(stdout.contains("validate alone"), "{stdout}");
+    let out = run(&["model", "validate", out_s], &[]);
+    assert!(out.status.success() && text(&out.stdout).contains(": valid ("), "{}", text(&out.stderr));
+}
