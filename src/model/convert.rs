@@ -66,6 +66,8 @@ pub fn convert(
     }
     let wtype = opts.quantize.map_or(GgmlType::F16, Quantization::ggml_type);
     hparams.ftype = wtype.file_ftype();
+    // The same limits the validator applies, before any size derived from the hparams is allocated.
+    ggml::check_hparams(&hparams).map_err(|r| fail(format!("not a Whisper model whisper.cpp can run: {r}")))?;
     check_key_biases(&model, &hparams).map_err(fail)?;
     let plan: Vec<(ExpectedTensor, Slice)> = ggml::expected_tensors(&hparams)
         .into_iter()
