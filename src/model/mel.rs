@@ -26,10 +26,13 @@ fn mel_to_hz(mel: f64) -> f64 {
 
 /// The filterbank as `n_mels` rows of [`N_BINS`] weights, row-major (the order GGML files store).
 pub fn filters(n_mels: usize) -> Vec<f32> {
-    let fft_freqs: Vec<f64> = (0..N_BINS).map(|k| k as f64 * SAMPLE_RATE / N_FFT as f64).collect();
+    // The same floating-point steps as numpy's rfftfreq and linspace, so the f32 results match bit for bit.
+    let bin_hz = 1.0 / (N_FFT as f64 * (1.0 / SAMPLE_RATE));
+    let fft_freqs: Vec<f64> = (0..N_BINS).map(|k| k as f64 * bin_hz).collect();
     let (lo, hi) = (hz_to_mel(0.0), hz_to_mel(SAMPLE_RATE / 2.0));
+    let step = (hi - lo) / (n_mels + 1) as f64;
     let mel_f: Vec<f64> = (0..n_mels + 2)
-        .map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (n_mels + 1) as f64))
+        .map(|i| mel_to_hz(if i == n_mels + 1 { hi } else { lo + i as f64 * step }))
         .collect();
     let mut out = Vec::with_capacity(n_mels * N_BINS);
     for i in 0..n_mels {

@@ -23,10 +23,13 @@ pub enum ModelError {
     /// A GGML file failed validation.
     #[error("{path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
+    /// A model name that is neither an installed model nor an existing file.
     #[error("model {0:?} is not installed and is not a file (try `fieldvoice model fetch {0}`)")]
     NotFound(String),
+    /// Anything else, as a complete sentence.
     #[error("{0}")]
     Other(String),
+    /// Reading or writing `path` failed.
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     /// A CTranslate2 model or vocabulary could not be read or mapped to GGML.

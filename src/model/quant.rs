@@ -68,7 +68,7 @@ impl GgmlType {
     /// whole number of blocks or the size overflows.
     pub fn row_bytes(self, ne0: u64, rows: u64) -> Option<u64> {
         let blk = self.block_elements();
-        if ne0 % blk != 0 {
+        if !ne0.is_multiple_of(blk) {
             return None;
         }
         (ne0 / blk).checked_mul(self.block_bytes())?.checked_mul(rows)

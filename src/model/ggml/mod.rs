@@ -8,7 +8,7 @@ use super::quant::GgmlType;
 
 mod validate;
 
-pub use validate::validate;
+pub use validate::{check_hparams, validate};
 
 /// Magic number at the start of a GGML Whisper file.
 pub const MAGIC: u32 = 0x6767_6d6c;
@@ -193,14 +193,19 @@ pub fn expected_tensors(h: &Hparams) -> Vec<ExpectedTensor> {
 /// What a valid GGML file holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GgmlInfo {
+    /// Rows of the token embedding (51864 English-only, 51865 multilingual, 51866 large-v3).
     pub n_vocab: i32,
     /// True for the multilingual models (n_vocab 51865 or 51866), false for English-only (51864).
     pub multilingual: bool,
     /// 0 f32, 1 f16, others quantised (1000 * version + ggml ftype, e.g. 2007 = q8_0).
     pub ftype: i32,
+    /// Encoder blocks (4 tiny, 6 base, 12 small, 24 medium, 32 large).
     pub n_audio_layer: i32,
+    /// Decoder blocks.
     pub n_text_layer: i32,
+    /// Tensors in the file (all that whisper.cpp expects, none more).
     pub n_tensors: usize,
+    /// Bytes.
     pub file_size: u64,
     /// All header fields.
     pub hparams: Hparams,

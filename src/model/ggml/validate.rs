@@ -166,7 +166,7 @@ fn check(r: &mut Reader) -> Result<GgmlInfo, String> {
 }
 
 /// Checks the header values; returns the weight type the ftype stands for.
-fn check_hparams(h: &Hparams) -> Result<GgmlType, String> {
+pub fn check_hparams(h: &Hparams) -> Result<GgmlType, String> {
     if !(N_VOCAB_EN..=N_VOCAB_EN + 2).contains(&h.n_vocab) {
         return Err(format!("n_vocab {} is not a Whisper vocabulary size (51864, 51865 or 51866)", h.n_vocab));
     }
