@@ -222,3 +222,33 @@ fn phone_quality_speech_is_found_after_decode() {
     assert_eq!(regions.len(), 1, "{regions:?}");
     assert!(regions[0].start <= start && regions[0].end + 800 >= end, "{regions:?} vs {start}..{end}");
 }
+
+#[test]
+fn live_phone_call_pipeline_finds_the_caller_turn() {
+    // RTP-like: 20 ms packets of 8 kHz mu-law -> linear -> streaming resample to 16 kHz -> streaming VAD.
+    let dir = tempfile::tempdir().unwrap();
+    let speech = espeak(dir.path(), "s", "The pump at site twelve is leaking.");
+    let raw = dir.path().join("call.ul");
+    let s = speech.to_str().unwrap();
+    super::run("sox", &[s, "-r", "8000", "-e", "u-law", "-t", "raw", raw.to_str().unwrap(), "pad", "1", "2"]);
+    let bytes = std::fs::read(&raw).unwrap();
+
+    let mut resampler = fieldvoice::audio::ResampleStream::new(8000, 16_000).unwrap();
+    let mut vad = VadStream::new(VadConfig::default());
+    let mut events = Vec::new();
+    for packet in bytes.chunks(160) {
+        let linear: Vec<f32> =
+            fieldvoice::audio::g711::decode_mulaw(packet).iter().map(|&s| f32::from(s) / 32_768.0).collect();
+        events.extend(vad.push(&resampler.push(&linear)));
+    }
+    events.extend(vad.push(&resampler.finish()));
+    events.extend(vad.finish());
+
+    let span = voiced_span(&decode_file(&speech).samples);
+    let (start, end) = (RATE + span.start, RATE + span.end);
+    let [VadEvent::SpeechStart { at: s }, VadEvent::SpeechEnd { at: e }] = events[..] else {
+        panic!("one turn expected: {events:?}");
+    };
+    assert!(s <= start && start - s <= 6400, "start {s} vs speech at {start}");
+    assert!(e + 800 >= end && e <= end + 6400, "end {e} vs speech end {end}");
+}
