@@ -1,5 +1,6 @@
-//! Speed of the audio front end on 10-minute inputs: decode + resample (8 kHz mu-law, 44.1 kHz stereo PCM16) and
-//! VAD. Reports throughput as "x real time" (criterion's elem/s, one element = one second of audio).
+//! Speed of the audio front end on 10-minute inputs: decode + resample (8 kHz mu-law, 44.1 kHz stereo PCM16),
+//! VAD, and the live-call path (streaming resample + streaming VAD in 20 ms packets). Reports throughput as
+//! "x real time" (criterion's elem/s, one element = one second of audio).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -73,12 +74,23 @@ fn benches(c: &mut Criterion) {
     report("VAD speech_regions", || {
         black_box(vad::speech_regions(&speech16k));
     });
+    let narrow = audio::resample(&speech16k, 16_000, 8000);
+    let live = || {
+        let mut stream = audio::ResampleStream::new(8000, 16_000).unwrap();
+        let mut vad = vad::VadStream::new(vad::VadConfig::default());
+        for packet in narrow.chunks(160) {
+            black_box(vad.push(&stream.push(packet)));
+        }
+        black_box(vad.push(&stream.finish()));
+    };
+    report("live call: 20 ms packets, ResampleStream 8->16 kHz + VadStream", live);
 
     let mut group = c.benchmark_group("audio 10 min");
     group.sample_size(10).throughput(Throughput::Elements(SECONDS as u64));
     group.bench_function("decode 8k mu-law", |b| b.iter(|| audio::decode(black_box(&mulaw), &opts).unwrap()));
     group.bench_function("decode 44.1k stereo s16", |b| b.iter(|| audio::decode(black_box(&stereo), &opts).unwrap()));
     group.bench_function("vad", |b| b.iter(|| vad::speech_regions(black_box(&speech16k))));
+    group.bench_function("live call stream", |b| b.iter(live));
     group.finish();
 }
 

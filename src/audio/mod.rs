@@ -6,6 +6,7 @@ use std::time::Duration;
 mod encode;
 pub mod g711;
 mod resample;
+mod resample_stream;
 mod samples;
 mod sniff;
 pub mod vad;
@@ -13,6 +14,7 @@ mod wav;
 
 pub use encode::encode_wav_pcm16;
 pub use resample::{MAX_RESAMPLE_RATE, resample};
+pub use resample_stream::ResampleStream;
 use samples::Encoding;
 
 /// The sample rate every consumer inside fieldvoice works at.

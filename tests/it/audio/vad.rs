@@ -206,19 +206,51 @@ fn a_short_pause_does_not_end_the_utterance_in_the_stream() {
     assert_eq!(events.len(), 2, "{events:?}");
 }
 
+/// espeak-ng speech as 8 kHz mu-law in `file` (sox picks WAV or raw from the name), with 1 s of silence before
+/// and 2 s after; returns where the speech lies, in 16 kHz samples.
+fn phone_speech(dir: &Path, text: &str, file: &str) -> (std::path::PathBuf, Range<usize>) {
+    let speech = espeak(dir, "speech", text);
+    let out = dir.join(file);
+    super::run("sox", &[speech.to_str().unwrap(), "-r", "8000", "-e", "u-law", out.to_str().unwrap(), "pad", "1", "2"]);
+    let span = voiced_span(&decode_file(&speech).samples); // decode_file gives 16 kHz
+    (out, RATE + span.start..RATE + span.end)
+}
+
 #[test]
 fn phone_quality_speech_is_found_after_decode() {
     // What telephony hands over: 8 kHz mu-law, decoded and resampled to 16 kHz.
     let dir = tempfile::tempdir().unwrap();
-    let speech = espeak(dir.path(), "s", "I am calling about work order five five one two.");
-    let phone = dir.path().join("phone.wav");
-    let s = speech.to_str().unwrap();
-    super::run("sox", &[s, "-r", "8000", "-e", "u-law", phone.to_str().unwrap(), "pad", "1", "1"]);
+    let (phone, span) = phone_speech(dir.path(), "I am calling about work order five five one two.", "phone.wav");
     let audio = decode_file(&phone);
     assert_eq!(audio.source_format, "WAV 8000 Hz mu-law 1 ch");
     let regions = vad::speech_regions(&audio.samples);
-    let span = voiced_span(&decode_file(&speech).samples);
-    let (start, end) = (RATE + span.start, RATE + span.end); // decode_file already gives 16 kHz
+    let (start, end) = (span.start, span.end);
     assert_eq!(regions.len(), 1, "{regions:?}");
     assert!(regions[0].start <= start && regions[0].end + 800 >= end, "{regions:?} vs {start}..{end}");
+}
+
+#[test]
+fn live_phone_call_pipeline_finds_the_caller_turn() {
+    // RTP-like: 20 ms packets of 8 kHz mu-law -> linear -> streaming resample to 16 kHz -> streaming VAD.
+    let dir = tempfile::tempdir().unwrap();
+    let (raw, span) = phone_speech(dir.path(), "The pump at site twelve is leaking.", "call.ul");
+    let bytes = std::fs::read(&raw).unwrap();
+
+    let mut resampler = fieldvoice::audio::ResampleStream::new(8000, 16_000).unwrap();
+    let mut vad = VadStream::new(VadConfig::default());
+    let mut events = Vec::new();
+    for packet in bytes.chunks(160) {
+        let linear: Vec<f32> =
+            fieldvoice::audio::g711::decode_mulaw(packet).iter().map(|&s| f32::from(s) / 32_768.0).collect();
+        events.extend(vad.push(&resampler.push(&linear)));
+    }
+    events.extend(vad.push(&resampler.finish()));
+    events.extend(vad.finish());
+
+    let (start, end) = (span.start, span.end);
+    let [VadEvent::SpeechStart { at: s }, VadEvent::SpeechEnd { at: e }] = events[..] else {
+        panic!("one turn expected: {events:?}");
+    };
+    assert!(s <= start && start - s <= 6400, "start {s} vs speech at {start}");
+    assert!(e + 800 >= end && e <= end + 6400, "end {e} vs speech end {end}");
 }
