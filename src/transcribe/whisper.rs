@@ -112,10 +112,16 @@ impl WhisperTranscriber {
         language: Option<&str>,
         prompt: &str,
         threads: usize,
+        beam: bool,
     ) -> Result<(Vec<RawSegment>, String), TranscribeError> {
         let inference = |what: &str, e: whisper_rs::WhisperError| TranscribeError::Inference(format!("{what}: {e}"));
         let mut state = self.ctx.create_state().map_err(|e| inference("cannot create a whisper state", e))?;
-        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let strategy = if beam {
+            SamplingStrategy::BeamSearch { beam_size: 5, patience: -1.0 }
+        } else {
+            SamplingStrategy::Greedy { best_of: 1 }
+        };
+        let mut params = FullParams::new(strategy);
         params.set_n_threads(c_int::try_from(threads).unwrap_or(c_int::MAX));
         params.set_language(Some(language.unwrap_or("auto")));
         params.set_translate(false);
@@ -168,13 +174,24 @@ impl Transcriber for WhisperTranscriber {
     fn transcribe(&self, samples: &[f32], opts: &TranscribeOptions) -> Result<Transcript, TranscribeError> {
         let language = self.forced_language(opts)?;
         let unknown = language.clone().unwrap_or_else(|| "und".to_string());
-        let Some(span) = speech_span(samples) else {
+        let regions = audio::vad::speech_regions(samples);
+        let Some(span) = speech_span(&regions, samples.len()) else {
             return Ok(Transcript::empty(&unknown));
         };
         let zh = language.as_deref() == Some("zh");
         let prompt = build_prompt(zh, opts.initial_prompt.as_deref());
         let threads = if opts.threads == 0 { self.threads } else { opts.threads };
-        let (raw, detected) = self.run(&samples[span.clone()], span.start, language.as_deref(), &prompt, threads)?;
+        let clip = &samples[span.clone()];
+        let (mut raw, mut detected) = self.run(clip, span.start, language.as_deref(), &prompt, threads, false)?;
+        let speech_s = regions.iter().map(|r| r.len()).sum::<usize>() as f64 / f64::from(SAMPLE_RATE);
+        if looks_cut_short(&raw, speech_s) {
+            // Greedy decoding sometimes jumps to the end of the 30 s window after the first sentence (seen with a
+            // vocabulary prompt on telephone audio); beam search does not. Keep whichever heard more.
+            let (beam_raw, beam_detected) = self.run(clip, span.start, language.as_deref(), &prompt, threads, true)?;
+            if text_chars(&beam_raw) > text_chars(&raw) {
+                (raw, detected) = (beam_raw, beam_detected);
+            }
+        }
         let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
         let simplify = zh || detected == "zh";
         Ok(assemble(raw, detected, duration_s, simplify))
@@ -224,12 +241,27 @@ fn assemble(raw: Vec<RawSegment>, language: String, duration_s: f64, simplify: b
 }
 
 /// The part of the clip worth sending to Whisper: first to last speech region, or None when there is no speech.
-fn speech_span(samples: &[f32]) -> Option<Range<usize>> {
-    let regions = audio::vad::speech_regions(samples);
+fn speech_span(regions: &[Range<usize>], len: usize) -> Option<Range<usize>> {
     let (first, last) = (regions.first()?, regions.last()?);
     // A little more context than the VAD's own padding: Whisper clips soft word edges less with it.
     let margin = SAMPLE_RATE as usize / 4;
-    Some(first.start.saturating_sub(margin)..(last.end + margin).min(samples.len()))
+    Some(first.start.saturating_sub(margin)..(last.end + margin).min(len))
+}
+
+/// Speech is ~10-15 characters a second in alphabetic languages and ~3-5 in Chinese; far less text than the
+/// voice activity detector's speech time means Whisper stopped early.
+fn looks_cut_short(raw: &[RawSegment], speech_s: f64) -> bool {
+    if speech_s < 4.0 {
+        return false;
+    }
+    let text: String = raw.iter().map(|s| s.text.as_str()).collect();
+    let cjk = text.chars().filter(|c| super::words::is_cjk(*c)).count();
+    let per_second = if cjk * 2 > text.chars().count() { 1.5 } else { 5.0 };
+    (text.chars().count() as f64) < per_second * speech_s
+}
+
+fn text_chars(raw: &[RawSegment]) -> usize {
+    raw.iter().map(|s| s.text.chars().count()).sum()
 }
 
 /// The initial prompt: the Mandarin style hint for zh, then the caller's vocabulary (NUL bytes cannot pass to C).
@@ -347,6 +379,16 @@ mod tests {
 
     #[test]
     fn silence_has_no_speech_span() {
-        assert_eq!(speech_span(&vec![0.0; SAMPLE_RATE as usize * 2]), None);
+        let silence = vec![0.0; SAMPLE_RATE as usize * 2];
+        assert_eq!(speech_span(&audio::vad::speech_regions(&silence), silence.len()), None);
+        assert_eq!(speech_span(&[16_000..32_000], 40_000), Some(12_000..36_000));
+    }
+
+    #[test]
+    fn too_little_text_for_the_speech_time_is_cut_short() {
+        let one_sentence = [raw("Service report for asset 4471, customer Acme Foods.", 0.9, 0.0, 0.0, 30.0)];
+        assert!(looks_cut_short(&one_sentence, 17.0));
+        assert!(!looks_cut_short(&one_sentence, 4.5));
+        assert!(!looks_cut_short(&[raw("设备编号六六零一更换了加热管", 0.9, 0.0, 0.0, 5.0)], 6.0));
     }
 }
