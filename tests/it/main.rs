@@ -6,3 +6,5 @@ mod store;
 mod api;
 mod extract;
 mod normalise;
+mod model;
+mod transcribe;
