@@ -16,9 +16,6 @@ pub struct ExtractFlags {
     /// The form to fill (a file in the forms directory, or built in).
     #[arg(long, default_value = "service_report")]
     pub form: String,
-    /// Transcript language: en or zh (default: detected from the text).
-    #[arg(long, value_parser = ["en", "zh"])]
-    pub lang: Option<String>,
     /// "Today" for relative dates, YYYY-MM-DD (default: the local date).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub reference_date: Option<NaiveDate>,
@@ -38,6 +35,9 @@ pub struct ExtractFlags {
 pub struct Args {
     #[command(flatten)]
     pub flags: ExtractFlags,
+    /// Transcript language: en or zh (default: detected from the text).
+    #[arg(long, value_parser = ["en", "zh"])]
+    pub lang: Option<String>,
     /// Print one JSON object (fields, problems, details) instead of lines.
     #[arg(long)]
     pub json: bool,
@@ -56,15 +56,15 @@ pub struct Extractor {
 }
 
 impl ExtractFlags {
-    /// Loads the form and the CRM files.
-    pub fn load(&self) -> anyhow::Result<Extractor> {
+    /// Loads the form and the CRM files; `lang` is the transcript's language when known (en or zh).
+    pub fn load(&self, lang: Option<String>) -> anyhow::Result<Extractor> {
         let form = extract::form::find_form(&self.form, self.forms_dir.as_deref())?;
         let directory = match (&self.customers, &self.assets) {
             (Some(c), Some(a)) => Some(load_directory(c, a)?),
             _ => None,
         };
         let reference_date = self.reference_date.unwrap_or_else(|| chrono::Local::now().date_naive());
-        Ok(Extractor { form, directory, reference_date, lang: self.lang.clone() })
+        Ok(Extractor { form, directory, reference_date, lang })
     }
 }
 
@@ -78,13 +78,14 @@ fn load_directory(customers: &Path, assets: &Path) -> anyhow::Result<InMemoryDir
 impl Extractor {
     /// Runs the form over one transcript.
     pub fn run(&self, text: &str) -> Extraction {
-        self.run_with_words(text, &[])
+        self.run_with_words(text, &[], None)
     }
 
-    /// Runs the form over a transcript with the transcriber's word confidences (for `transcribe --extract`).
-    pub fn run_with_words(&self, text: &str, words: &[extract::WordConfidence]) -> Extraction {
+    /// Runs the form over a transcript with the transcriber's word confidences (for `transcribe --extract`);
+    /// `lang` (the transcriber's language) overrides the one given at load.
+    pub fn run_with_words(&self, text: &str, words: &[extract::WordConfidence], lang: Option<&str>) -> Extraction {
         let opts = ExtractOptions {
-            language: self.lang.as_deref(),
+            language: lang.or(self.lang.as_deref()),
             reference_date: self.reference_date,
             directory: self.directory.as_ref().map(|d| d as &dyn extract::Directory),
             words,
@@ -108,7 +109,7 @@ pub fn plain(form: &Form, e: &Extraction) -> String {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let extractor = args.flags.load()?;
+    let extractor = args.flags.load(args.lang)?;
     let mut bytes = Vec::new();
     std::io::stdin().read_to_end(&mut bytes).context("cannot read stdin")?;
     let Ok(text) = String::from_utf8(bytes) else { bail!("stdin is not UTF-8 text") };

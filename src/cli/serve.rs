@@ -20,7 +20,7 @@ pub struct Common {
     /// Where recordings are kept (default ./data).
     #[arg(long, env = "FIELDVOICE_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Whisper model name (in the models directory) or path (default tiny.en).
+    /// Whisper model name (in the models directory) or path (default base, multilingual).
     #[arg(long, env = "FIELDVOICE_MODEL")]
     model: Option<String>,
     /// Job workers in this process.

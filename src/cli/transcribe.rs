@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use fieldvoice::audio::{self, Audio, DecodeOptions};
 use fieldvoice::model;
+
+use super::extract::{ExtractFlags, Extractor, plain};
 use fieldvoice::transcribe::{Language, LoadOptions, TranscribeOptions, Transcriber, Transcript, WhisperTranscriber};
+use fieldvoice::extract::{Directory, Extraction, WordConfidence};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
@@ -36,14 +39,26 @@ pub struct Args {
     /// Refuse audio longer than this.
     #[arg(long, default_value_t = 600.0, value_name = "SECONDS")]
     pub max_duration: f64,
+    /// Also extract the form's fields from each transcript (`fields`, `problems`, `details` in JSON).
+    /// With --customers/--assets, the CRM's names, tags and parts bias Whisper unless --prompt is given.
+    #[arg(long)]
+    pub extract: bool,
+    #[command(flatten)]
+    pub extract_flags: ExtractFlags,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let extractor = if args.extract { Some(args.extract_flags.load(None)?) } else { None };
     let transcriber = load_model(args.model.as_deref(), args.threads)?;
     let decode = DecodeOptions { max_duration: max_duration(args.max_duration)? };
+    let vocabulary_prompt = extractor
+        .as_ref()
+        .and_then(|e| e.directory.as_ref())
+        .map(|d| d.vocabulary().prompt(VOCABULARY_PROMPT_CHARS))
+        .filter(|p| !p.is_empty());
     let opts = TranscribeOptions {
         language: Language::parse(&args.lang),
-        initial_prompt: args.prompt.clone(),
+        initial_prompt: args.prompt.clone().or(vocabulary_prompt),
         threads: args.threads,
     };
     let progress = progress_bar(args.files.len());
@@ -54,12 +69,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         progress.set_message(file.clone());
         match transcribe_file(&transcriber, file, &decode, &opts) {
             Ok(done) => {
+                let extraction = extractor.as_ref().map(|e| extract_from(e, &done.transcript));
                 let line = if args.json {
-                    transcript_json(file, &done).to_string()
-                } else if several {
-                    format!("== {file} ==\n{}", done.transcript.text)
+                    let mut obj = transcript_json(file, &done);
+                    if let (Some(x), Value::Object(map)) = (&extraction, &mut obj) {
+                        if let Value::Object(extra) = x.to_json() {
+                            for key in ["fields", "problems", "details"] {
+                                map.insert(key.into(), extra.get(key).cloned().unwrap_or(Value::Null));
+                            }
+                        }
+                    }
+                    obj.to_string()
                 } else {
-                    done.transcript.text
+                    let mut text = if several { format!("== {file} ==\n{}", done.transcript.text) } else { done.transcript.text.clone() };
+                    if let (Some(x), Some(e)) = (&extraction, &extractor) {
+                        text.push('\n');
+                        text.push_str(plain(&e.form, x).trim_end());
+                    }
+                    text
                 };
                 progress.suspend(|| writeln!(stdout, "{line}")).context("writing to stdout")?;
             }
@@ -72,6 +99,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     progress.finish_and_clear();
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// How much of the CRM vocabulary goes into Whisper's initial prompt (it keeps about 224 tokens of it).
+const VOCABULARY_PROMPT_CHARS: usize = 400;
+
+/// Runs the form over a transcript, passing Whisper's word confidences and its language (en or zh).
+fn extract_from(extractor: &Extractor, transcript: &Transcript) -> Extraction {
+    let words: Vec<WordConfidence> = transcript
+        .segments
+        .iter()
+        .flat_map(|s| &s.words)
+        .map(|w| WordConfidence { text: w.text.trim().to_string(), confidence: w.confidence })
+        .collect();
+    let lang = Some(transcript.language.as_str()).filter(|l| matches!(*l, "en" | "zh"));
+    extractor.run_with_words(&transcript.text, &words, lang)
 }
 
 /// One transcribed file with what the JSON line reports about it.

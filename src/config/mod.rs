@@ -117,7 +117,7 @@ impl RawConfig {
             database_url,
             listen,
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("data")),
-            model: self.model.unwrap_or_else(|| "tiny.en".into()),
+            model: self.model.unwrap_or_else(|| "base".into()),
             max_upload_bytes,
             workers: self.workers.unwrap_or(1),
             job_lease_secs: self.job_lease_secs.unwrap_or(120).max(1),

@@ -302,3 +302,33 @@ fn cli_refuses_audio_over_max_duration() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("demo_report.wav: ") && stderr.contains("too long"), "{stderr}");
 }
+
+#[test]
+fn cli_extract_adds_fields_problems_and_details_checked_against_the_crm() {
+    let crm = support::root().join("tests/fixtures/crm");
+    let out = fieldvoice()
+        .args(["transcribe", "--json", "--model", "tiny.en", "--threads", "2", "--extract"])
+        .args(["--reference-date", "2026-11-20", "--customers"])
+        .arg(crm.join("customers.csv"))
+        .arg("--assets")
+        .arg(crm.join("assets.csv"))
+        .arg(demo_path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let fields = &line["fields"];
+    assert_eq!(fields["asset"], "4471", "{line}");
+    assert_eq!(fields["customer"], "Acme Foods", "{line}");
+    assert_eq!(fields["labor_hours"], 2.5, "{line}");
+    assert_eq!(fields["status"], "closed", "{line}");
+    assert_eq!(fields["follow_up"], "2026-11-24", "{line}");
+    assert!(line["problems"].is_array(), "{line}");
+    let asset = &line["details"]["asset"];
+    let confidence = asset["confidence"].as_f64().unwrap();
+    assert!(confidence > 0.0 && confidence <= 1.0, "{asset}");
+    let (start, end) = (asset["span"]["start"].as_u64().unwrap(), asset["span"]["end"].as_u64().unwrap());
+    let text: String = line["text"].as_str().unwrap().chars().skip(start as usize).take((end - start) as usize).collect();
+    assert!(text.contains("4471") || text.to_lowercase().contains("four"), "span {start}..{end} is {text:?}");
+}
