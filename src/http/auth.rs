@@ -1,5 +1,5 @@
 //! Authentication and roles: bearer tokens resolved by the store, login with password or PIN (throttled
-//! per login), and user administration for admins.
+//! per login). Account administration is in `users`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -88,7 +88,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/login", post(login))
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/me", get(me))
-        .route("/api/v1/users", post(create_user))
 }
 
 #[derive(Deserialize)]
@@ -125,35 +124,6 @@ async fn logout(State(state): State<AppState>, _auth: Auth, parts: axum::http::H
 
 async fn me(Auth(p): Auth) -> Json<Value> {
     Json(json!({ "login": p.login, "role": p.role, "technician_id": p.technician_id, "app_user_id": p.app_user_id }))
-}
-
-#[derive(Deserialize)]
-struct NewUser {
-    login: String,
-    name: String,
-    role: Role,
-    /// For reviewers and admins.
-    password: Option<String>,
-    /// For technicians.
-    pin: Option<String>,
-}
-
-async fn create_user(State(state): State<AppState>, auth: Auth, body: Result<Json<NewUser>, axum::extract::rejection::JsonRejection>) -> ApiResult<(axum::http::StatusCode, Json<Value>)> {
-    auth.require(Role::Admin)?;
-    let Json(u) = body?;
-    let created = match (u.role, u.password, u.pin) {
-        (Role::Technician, None, Some(pin)) => {
-            let t = state.store.create_technician(&u.login, &u.name, &pin).await?;
-            json!({ "technician_id": t.technician_id, "login": t.login, "role": "technician" })
-        }
-        (Role::Reviewer | Role::Admin, Some(password), None) => {
-            let user = state.store.create_user(&u.login, &u.name, &password, u.role).await?;
-            json!({ "app_user_id": user.app_user_id, "login": user.login, "role": user.role })
-        }
-        (Role::Technician, _, _) => return Err(ApiError::BadRequest("technicians need a `pin` and no `password`".into())),
-        _ => return Err(ApiError::BadRequest("reviewers and admins need a `password` and no `pin`".into())),
-    };
-    Ok((axum::http::StatusCode::CREATED, Json(created)))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod error;
 mod ops;
 mod reports;
 mod upload;
+mod users;
 mod validate;
 
 use std::path::PathBuf;
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(upload::router())
         .merge(reports::router())
         .merge(crm::router())
+        .merge(users::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }

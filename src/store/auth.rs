@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use super::account::{Language, check_password, check_pin, login_taken};
 use super::{Result, Store, StoreError, now_ms};
 
 /// What a token may do. Technicians submit and read their own reports; reviewers read all, edit, verify
@@ -59,6 +60,8 @@ pub struct Technician {
     pub technician_id: i64,
     pub login: String,
     pub name: String,
+    /// A disabled technician cannot log in and their tokens are refused.
+    pub disabled: bool,
 }
 
 /// A reviewer or admin (never the password hash).
@@ -68,10 +71,14 @@ pub struct User {
     pub login: String,
     pub name: String,
     pub role: Role,
+    /// The review pages' interface language.
+    pub language: Language,
+    /// A disabled user cannot log in and their tokens are refused.
+    pub disabled: bool,
 }
 
 /// argon2id with the crate's default (OWASP) parameters and a random salt.
-fn hash_secret(secret: &str) -> Result<String> {
+pub(super) fn hash_secret(secret: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(secret.as_bytes(), &salt)
@@ -88,7 +95,7 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn check_login(login: &str) -> Result<&str> {
+pub(super) fn check_login(login: &str) -> Result<&str> {
     let login = login.trim();
     if login.is_empty() || login.len() > 64 || !login.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
         return Err(StoreError::invalid("login", "1-64 letters, digits or . _ - @"));
@@ -97,12 +104,11 @@ fn check_login(login: &str) -> Result<&str> {
 }
 
 impl Store {
-    /// Adds a technician with a PIN of 4 to 12 digits.
+    /// Adds a technician with a PIN of 4 to 8 digits. The login must be free among users and technicians.
     pub async fn create_technician(&self, login: &str, name: &str, pin: &str) -> Result<Technician> {
         let login = check_login(login)?;
-        if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(StoreError::invalid("pin", "4 to 12 digits"));
-        }
+        check_pin(pin)?;
+        self.refuse_taken_login(login).await?;
         let hash = hash_secret(pin)?;
         let row = sqlx::query(
             "insert into technician (login, name, pin_hash, created_at) values ($1, $2, $3, $4) returning technician_id",
@@ -113,49 +119,66 @@ impl Store {
         .bind(now_ms())
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| StoreError::unique(e, || format!("technician `{login}` already exists")))?;
-        Ok(Technician { technician_id: row.try_get("technician_id")?, login: login.into(), name: name.trim().into() })
+        .map_err(|e| StoreError::unique(e, || format!("login `{login}` is already taken")))?;
+        Ok(Technician {
+            technician_id: row.try_get("technician_id")?,
+            login: login.into(),
+            name: name.trim().into(),
+            disabled: false,
+        })
     }
 
-    /// A technician by id.
-    pub async fn technician(&self, technician_id: i64) -> Result<Technician> {
-        let row = sqlx::query("select technician_id, login, name from technician where technician_id = $1")
-            .bind(technician_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::not_found("technician", technician_id))?;
-        Ok(Technician { technician_id: row.try_get("technician_id")?, login: row.try_get("login")?, name: row.try_get("name")? })
-    }
-
-    /// Adds a reviewer or admin with a password of at least 8 characters.
+    /// Adds a reviewer or admin with a password of at least 8 characters and English pages.
     pub async fn create_user(&self, login: &str, name: &str, password: &str, role: Role) -> Result<User> {
+        self.create_user_in(login, name, password, role, Language::En).await
+    }
+
+    /// Adds a reviewer or admin whose pages are in `language`. The login must be free among users and
+    /// technicians.
+    pub async fn create_user_in(&self, login: &str, name: &str, password: &str, role: Role, language: Language) -> Result<User> {
         let login = check_login(login)?;
         if role == Role::Technician {
             return Err(StoreError::invalid("role", "technicians are created with a PIN, not as users"));
         }
-        if password.chars().count() < 8 {
-            return Err(StoreError::invalid("password", "at least 8 characters"));
-        }
+        check_password(password)?;
+        self.refuse_taken_login(login).await?;
         let hash = hash_secret(password)?;
         let row = sqlx::query(
-            "insert into app_user (login, name, password_hash, role, created_at) values ($1, $2, $3, $4, $5) \
-             returning app_user_id",
+            "insert into app_user (login, name, password_hash, role, language, created_at) \
+             values ($1, $2, $3, $4, $5, $6) returning app_user_id",
         )
         .bind(login)
         .bind(name.trim())
         .bind(hash)
         .bind(role.as_str())
+        .bind(language.as_str())
         .bind(now_ms())
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| StoreError::unique(e, || format!("user `{login}` already exists")))?;
-        Ok(User { app_user_id: row.try_get("app_user_id")?, login: login.into(), name: name.trim().into(), role })
+        .map_err(|e| StoreError::unique(e, || format!("login `{login}` is already taken")))?;
+        Ok(User {
+            app_user_id: row.try_get("app_user_id")?,
+            login: login.into(),
+            name: name.trim().into(),
+            role,
+            language,
+            disabled: false,
+        })
+    }
+
+    /// A login already held by a user or a technician is a conflict: `login` resolves users first, so a
+    /// technician with a user's login could never log in.
+    async fn refuse_taken_login(&self, login: &str) -> Result<()> {
+        if login_taken(&self.pool, login).await? {
+            return Err(StoreError::Conflict(format!("login `{login}` is already taken")));
+        }
+        Ok(())
     }
 
     /// Checks a login and secret (a reviewer's or admin's password, or a technician's PIN) and, when they
-    /// match, issues a new API token. Returns `None` for an unknown login or a wrong secret alike.
+    /// match, issues a new API token. Returns `None` for an unknown or disabled login or a wrong secret alike.
     pub async fn login(&self, login: &str, secret: &str) -> Result<Option<(String, Principal)>> {
-        let user = sqlx::query("select app_user_id, password_hash, role from app_user where login = $1")
+        let user = sqlx::query("select app_user_id, password_hash, role from app_user where login = $1 and disabled_at is null")
             .bind(login)
             .fetch_optional(&self.pool)
             .await?;
@@ -172,7 +195,7 @@ impl Store {
             };
             return Ok(Some((self.issue_token(&principal, "login").await?, principal)));
         }
-        let tech = sqlx::query("select technician_id, pin_hash from technician where login = $1")
+        let tech = sqlx::query("select technician_id, pin_hash from technician where login = $1 and disabled_at is null")
             .bind(login)
             .fetch_optional(&self.pool)
             .await?;
@@ -210,14 +233,15 @@ impl Store {
         Ok(token)
     }
 
-    /// Resolves a bearer token to its principal; `None` when unknown or revoked.
+    /// Resolves a bearer token to its principal; `None` when unknown or revoked, or its account disabled.
     pub async fn authenticate(&self, token: &str) -> Result<Option<Principal>> {
         let row = sqlx::query(
             "select t.role, t.app_user_id, t.technician_id, coalesce(u.login, tech.login) as login \
              from api_token t \
              left join app_user u on u.app_user_id = t.app_user_id \
              left join technician tech on tech.technician_id = t.technician_id \
-             where t.token_hash = $1 and t.revoked_at is null",
+             where t.token_hash = $1 and t.revoked_at is null \
+               and u.disabled_at is null and tech.disabled_at is null",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)

@@ -6,6 +6,7 @@
 //! as text. The two places the dialects differ (schema identity columns, the job claim's
 //! `for update skip locked`) are chosen by [`Backend`].
 
+mod account;
 mod auth;
 mod crm;
 mod jobs;
@@ -20,6 +21,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor};
 
 pub use auth::{Principal, Role, Technician, User};
+pub use account::Language;
 pub use crm::{Asset, AssetInput, Customer, CustomerInput, ImportSummary};
 pub use jobs::{Job, JobState, MAX_ATTEMPTS, PipelineStats, QueueDepth};
 pub use outbox::{NewDelivery, OutboxEntry, Ticket, ticket_number};
@@ -96,13 +98,31 @@ pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// Every migration as (version, name, SQLite text, PostgreSQL text); applied ones are never edited.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "account_admin",
+        include_str!("../../migrations/sqlite/0002_account_admin.sql"),
+        include_str!("../../migrations/postgres/0002_account_admin.sql"),
+    ),
+];
+
 fn migrator(backend: Backend) -> Migrator {
-    let sql = match backend {
-        Backend::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
-        Backend::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
-    };
-    let init = Migration::new(1, Cow::Borrowed("init"), MigrationType::Simple, Cow::Borrowed(sql), false);
-    Migrator { migrations: Cow::Owned(vec![init]), ..Migrator::DEFAULT }
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|&(version, name, sqlite, postgres)| {
+            let sql = if backend == Backend::Sqlite { sqlite } else { postgres };
+            Migration::new(version, Cow::Borrowed(name), MigrationType::Simple, Cow::Borrowed(sql), false)
+        })
+        .collect();
+    Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }
 }
 
 impl Store {

@@ -93,6 +93,9 @@ both_backends!(
     crm_crud_and_import_over_http,
     health_metrics_and_openapi,
     login_is_throttled,
+    admins_manage_users_and_technicians,
+    disabled_accounts_cannot_log_in_and_lose_their_tokens,
+    account_input_is_validated_naming_the_field,
 );
 
 async fn every_role_boundary_is_enforced(db: &TestDb) {
@@ -295,7 +298,7 @@ async fn health_metrics_and_openapi(db: &TestDb) {
     }
     let (st, doc) = a.call("GET", "/api/v1/openapi.json", None, None, Vec::new()).await;
     assert_eq!((st, doc["openapi"].as_str()), (StatusCode::OK, Some("3.1.0")));
-    for path in ["/api/v1/reports", "/api/v1/reports/{id}/verify", "/api/v1/customers/import", "/healthz"] {
+    for path in ["/api/v1/reports", "/api/v1/reports/{id}/verify", "/api/v1/customers/import", "/healthz", "/api/v1/technicians/{id}/pin"] {
         assert!(doc["paths"].get(path).is_some(), "openapi lacks {path}");
     }
 }
@@ -312,4 +315,188 @@ async fn login_is_throttled(db: &TestDb) {
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "even the right PIN waits out the lock: {body}");
     let (st, _) = a.call("POST", "/api/v1/login", None, Some("application/json"), json!({"login": "rita", "secret": "review-pass-1"}).to_string().into_bytes()).await;
     assert_eq!(st, StatusCode::OK, "other logins are unaffected");
+}
+
+impl Api {
+    /// Logs in over HTTP; returns the status and body.
+    pub async fn login(&self, login: &str, secret: &str) -> (StatusCode, Value) {
+        let body = json!({"login": login, "secret": secret}).to_string().into_bytes();
+        self.call("POST", "/api/v1/login", None, Some("application/json"), body).await
+    }
+}
+
+/// No response about an account may carry a hash (or anything that looks like one).
+fn assert_no_secrets(body: &Value) {
+    let text = body.to_string();
+    assert!(!text.contains("argon2") && !text.contains("hash"), "secret material in {text}");
+}
+
+async fn admins_manage_users_and_technicians(db: &TestDb) {
+    let a = api(db, 1 << 20).await;
+    // Only admins: reviewers and technicians get 403 on every account endpoint.
+    let tess = a.tech_id;
+    let (_, rita) = a.get("/api/v1/me", &a.reviewer).await;
+    let rita = rita["app_user_id"].as_i64().unwrap();
+    let calls: Vec<(&str, String, Value)> = vec![
+        ("GET", "/api/v1/users".into(), json!(null)),
+        ("GET", format!("/api/v1/users/{rita}"), json!(null)),
+        ("POST", "/api/v1/users".into(), json!({"login": "x1", "name": "X", "role": "reviewer", "password": "long enough"})),
+        ("PUT", format!("/api/v1/users/{rita}/password"), json!({"password": "long enough"})),
+        ("POST", format!("/api/v1/users/{rita}/disable"), json!(null)),
+        ("POST", format!("/api/v1/users/{rita}/enable"), json!(null)),
+        ("GET", "/api/v1/technicians".into(), json!(null)),
+        ("GET", format!("/api/v1/technicians/{tess}"), json!(null)),
+        ("POST", "/api/v1/technicians".into(), json!({"login": "x2", "name": "X", "pin": "2468"})),
+        ("PUT", format!("/api/v1/technicians/{tess}/pin"), json!({"pin": "2468"})),
+        ("POST", format!("/api/v1/technicians/{tess}/disable"), json!(null)),
+        ("POST", format!("/api/v1/technicians/{tess}/enable"), json!(null)),
+    ];
+    for (method, uri, body) in &calls {
+        for token in [&a.reviewer, &a.tech] {
+            let (st, resp) = a.json(method, uri, token, body.clone()).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{method} {uri}: {resp}");
+            assert!(resp["error"].as_str().unwrap().starts_with("this needs the admin role"), "{resp}");
+        }
+        assert_eq!(a.call(method, uri, None, None, Vec::new()).await.0, StatusCode::UNAUTHORIZED, "{method} {uri}");
+    }
+    assert_eq!(db.store.users().await.unwrap().len(), 2, "nothing was created");
+    assert!(!db.store.technicians().await.unwrap().iter().any(|t| t.disabled), "nothing was disabled");
+
+    // Admins create a reviewer with Chinese pages, and a technician.
+    let (st, u) = a.json("POST", "/api/v1/users", &a.admin, json!({"login": "li.wei", "name": "Li Wei", "role": "reviewer", "password": "mima-12345", "language": "zh"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{u}");
+    assert_eq!((u["login"].as_str(), u["role"].as_str(), u["language"].as_str(), u["disabled"].as_bool()), (Some("li.wei"), Some("reviewer"), Some("zh"), Some(false)));
+    assert_no_secrets(&u);
+    let li = u["app_user_id"].as_i64().unwrap();
+    let (st, t) = a.json("POST", "/api/v1/technicians", &a.admin, json!({"login": "tariq", "name": "Tariq Tech", "pin": "24681357"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{t}");
+    assert_eq!((t["login"].as_str(), t["name"].as_str(), t["disabled"].as_bool()), (Some("tariq"), Some("Tariq Tech"), Some(false)));
+    assert_no_secrets(&t);
+    let tariq = t["technician_id"].as_i64().unwrap();
+    assert_eq!(a.login("li.wei", "mima-12345").await.1["role"], "reviewer");
+    assert_eq!(a.login("tariq", "24681357").await.1["role"], "technician");
+
+    // Lists and single reads, hashes never included.
+    let (st, users) = a.get("/api/v1/users", &a.admin).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_no_secrets(&users);
+    let logins: Vec<&str> = users["items"].as_array().unwrap().iter().map(|u| u["login"].as_str().unwrap()).collect();
+    assert_eq!(logins, vec!["ada", "li.wei", "rita"]);
+    let (st, techs) = a.get("/api/v1/technicians", &a.admin).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_no_secrets(&techs);
+    let logins: Vec<&str> = techs["items"].as_array().unwrap().iter().map(|t| t["login"].as_str().unwrap()).collect();
+    assert_eq!(logins, vec!["tariq", "tess", "tom"]);
+    assert_eq!(a.get(&format!("/api/v1/users/{li}"), &a.admin).await.1["name"], "Li Wei");
+    assert_eq!(a.get(&format!("/api/v1/technicians/{tariq}"), &a.admin).await.1["name"], "Tariq Tech");
+    assert_eq!(a.get("/api/v1/users/999999", &a.admin).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(a.get("/api/v1/technicians/999999", &a.admin).await.0, StatusCode::NOT_FOUND);
+
+    // Changing a password or PIN: the old one stops working, the new one works.
+    let (st, body) = a.json("PUT", &format!("/api/v1/users/{li}/password"), &a.admin, json!({"password": "new-mima-678"})).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_no_secrets(&body);
+    assert_eq!(a.login("li.wei", "mima-12345").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(a.login("li.wei", "new-mima-678").await.0, StatusCode::OK);
+    let (st, body) = a.json("PUT", &format!("/api/v1/technicians/{tariq}/pin"), &a.admin, json!({"pin": "9753"})).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_no_secrets(&body);
+    assert_eq!(a.login("tariq", "24681357").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(a.login("tariq", "9753").await.0, StatusCode::OK);
+    assert_eq!(a.json("PUT", "/api/v1/technicians/999999/pin", &a.admin, json!({"pin": "9753"})).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(a.json("PUT", "/api/v1/users/999999/password", &a.admin, json!({"password": "long enough"})).await.0, StatusCode::NOT_FOUND);
+
+    // Duplicate logins conflict, also across users and technicians.
+    for (uri, body) in [
+        ("/api/v1/users", json!({"login": "rita", "name": "R2", "role": "admin", "password": "long enough"})),
+        ("/api/v1/users", json!({"login": "tess", "name": "T2", "role": "reviewer", "password": "long enough"})),
+        ("/api/v1/technicians", json!({"login": "tess", "name": "T2", "pin": "1111"})),
+        ("/api/v1/technicians", json!({"login": "ada", "name": "A2", "pin": "1111"})),
+        ("/api/v1/users", json!({"login": "tom", "name": "T3", "role": "technician", "pin": "1111"})),
+    ] {
+        let (st, resp) = a.json("POST", uri, &a.admin, body.clone()).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{uri} {body}: {resp}");
+        let login = body["login"].as_str().unwrap();
+        assert_eq!(resp["error"], format!("login `{login}` is already taken"));
+    }
+}
+
+async fn disabled_accounts_cannot_log_in_and_lose_their_tokens(db: &TestDb) {
+    let a = api(db, 1 << 20).await;
+    let (_, rita) = a.get("/api/v1/me", &a.reviewer).await;
+    let rita = rita["app_user_id"].as_i64().unwrap();
+    let (_, ada) = a.get("/api/v1/me", &a.admin).await;
+
+    // A technician: disabled, their token is refused and they cannot log in; others are unaffected.
+    let (st, t) = a.call("POST", &format!("/api/v1/technicians/{}/disable", a.tech_id), Some(&a.admin), None, Vec::new()).await;
+    assert_eq!((st, t["disabled"].as_bool()), (StatusCode::OK, Some(true)), "{t}");
+    let (st, body) = a.get("/api/v1/me", &a.tech).await;
+    assert_eq!((st, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("missing or unknown API token")));
+    assert_eq!(a.upload(&a.tech, "", tone_wav(0.5)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(a.login("tess", "4821").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(a.get("/api/v1/me", &a.other_tech).await.0, StatusCode::OK);
+    let (_, techs) = a.get("/api/v1/technicians", &a.admin).await;
+    let tess = techs["items"].as_array().unwrap().iter().find(|t| t["login"] == "tess").unwrap();
+    assert_eq!(tess["disabled"], true, "disabled technicians stay listed");
+
+    // A reviewer, likewise.
+    let (st, u) = a.call("POST", &format!("/api/v1/users/{rita}/disable"), Some(&a.admin), None, Vec::new()).await;
+    assert_eq!((st, u["disabled"].as_bool()), (StatusCode::OK, Some(true)), "{u}");
+    assert_eq!(a.get("/api/v1/reports", &a.reviewer).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(a.login("rita", "review-pass-1").await.0, StatusCode::UNAUTHORIZED);
+    // Disabling twice is harmless; an admin cannot disable themselves.
+    assert_eq!(a.call("POST", &format!("/api/v1/users/{rita}/disable"), Some(&a.admin), None, Vec::new()).await.0, StatusCode::OK);
+    let (st, body) = a.call("POST", &format!("/api/v1/users/{}/disable", ada["app_user_id"]), Some(&a.admin), None, Vec::new()).await;
+    assert_eq!((st, body["error"].as_str()), (StatusCode::CONFLICT, Some("you cannot disable your own account")));
+    assert_eq!(a.call("POST", "/api/v1/users/999999/disable", Some(&a.admin), None, Vec::new()).await.0, StatusCode::NOT_FOUND);
+
+    // Re-enabled accounts log in again for a new token; the old token stays dead.
+    let (st, t) = a.call("POST", &format!("/api/v1/technicians/{}/enable", a.tech_id), Some(&a.admin), None, Vec::new()).await;
+    assert_eq!((st, t["disabled"].as_bool()), (StatusCode::OK, Some(false)), "{t}");
+    let (st, u) = a.call("POST", &format!("/api/v1/users/{rita}/enable"), Some(&a.admin), None, Vec::new()).await;
+    assert_eq!((st, u["disabled"].as_bool()), (StatusCode::OK, Some(false)), "{u}");
+    assert_eq!(a.get("/api/v1/me", &a.tech).await.0, StatusCode::UNAUTHORIZED, "old technician token revoked");
+    assert_eq!(a.get("/api/v1/me", &a.reviewer).await.0, StatusCode::UNAUTHORIZED, "old reviewer token revoked");
+    let (st, body) = a.login("tess", "4821").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(a.get("/api/v1/me", body["token"].as_str().unwrap()).await.1["login"], "tess");
+    let (st, body) = a.login("rita", "review-pass-1").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(a.get("/api/v1/reports", body["token"].as_str().unwrap()).await.0, StatusCode::OK);
+}
+
+async fn account_input_is_validated_naming_the_field(db: &TestDb) {
+    let a = api(db, 1 << 20).await;
+    let cases: Vec<(&str, &str, Value, &str)> = vec![
+        ("POST", "/api/v1/users", json!({"login": "", "name": "E", "role": "reviewer", "password": "long enough"}), "login:"),
+        ("POST", "/api/v1/users", json!({"login": "   ", "name": "E", "role": "reviewer", "password": "long enough"}), "login:"),
+        ("POST", "/api/v1/users", json!({"login": "a b", "name": "E", "role": "reviewer", "password": "long enough"}), "login:"),
+        ("POST", "/api/v1/users", json!({"login": "weak", "name": "W", "role": "admin", "password": "1234567"}), "password: at least 8 characters"),
+        ("POST", "/api/v1/users", json!({"login": "fr", "name": "F", "role": "reviewer", "password": "long enough", "language": "fr"}), "language:"),
+        ("POST", "/api/v1/users", json!({"login": "nopw", "name": "N", "role": "admin"}), "password:"),
+        ("POST", "/api/v1/users", json!({"login": "both", "name": "B", "role": "technician", "pin": "1234", "password": "long enough"}), "pin:"),
+        ("POST", "/api/v1/users", json!({"name": "N", "role": "admin", "password": "long enough"}), "missing field `login`"),
+        ("POST", "/api/v1/users", json!({"login": "r", "name": "R", "role": "boss", "password": "long enough"}), "role"),
+        ("POST", "/api/v1/technicians", json!({"login": "", "name": "E", "pin": "1234"}), "login:"),
+        ("POST", "/api/v1/technicians", json!({"login": "p3", "name": "P", "pin": "123"}), "pin: 4 to 8 digits"),
+        ("POST", "/api/v1/technicians", json!({"login": "p9", "name": "P", "pin": "123456789"}), "pin: 4 to 8 digits"),
+        ("POST", "/api/v1/technicians", json!({"login": "pa", "name": "P", "pin": "12a4"}), "pin: 4 to 8 digits"),
+        ("POST", "/api/v1/technicians", json!({"login": "nopin", "name": "P"}), "missing field `pin`"),
+        ("PUT", "/api/v1/technicians/TECH/pin", json!({"pin": "12"}), "pin: 4 to 8 digits"),
+        ("PUT", "/api/v1/technicians/TECH/pin", json!({}), "missing field `pin`"),
+        ("PUT", "/api/v1/users/ADA/password", json!({"password": "short"}), "password: at least 8 characters"),
+        ("PUT", "/api/v1/users/ADA/password", json!({"password": 12345678}), "password"),
+    ];
+    let (_, ada) = a.get("/api/v1/me", &a.admin).await;
+    for (method, uri, body, needle) in cases {
+        let uri = uri.replace("TECH", &a.tech_id.to_string()).replace("ADA", &ada["app_user_id"].to_string());
+        let (st, resp) = a.json(method, &uri, &a.admin, body.clone()).await;
+        assert!(st == StatusCode::BAD_REQUEST || st == StatusCode::UNPROCESSABLE_ENTITY, "{method} {uri} {body}: {st} {resp}");
+        assert!(resp["error"].as_str().unwrap().contains(needle), "{method} {uri} {body}: {resp} should name {needle}");
+    }
+    // Nothing refused was stored, and the old secrets still work.
+    assert_eq!(db.store.users().await.unwrap().len(), 2);
+    assert_eq!(db.store.technicians().await.unwrap().len(), 2);
+    assert_eq!(a.login("tess", "4821").await.0, StatusCode::OK);
+    assert_eq!(a.login("ada", "admin-pass-1").await.0, StatusCode::OK);
 }
