@@ -121,26 +121,8 @@ pub async fn deliver_once(store: &Store, opts: &DeliveryOptions) -> Result<Optio
 }
 
 /// Delivers until `shutdown` turns true.
-pub async fn run_deliveries(store: Store, opts: DeliveryOptions, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        let idle = match deliver_once(&store, &opts).await {
-            Ok(Some(_)) => false,
-            Ok(None) => true,
-            Err(err) => {
-                tracing::error!(%err, "deliverer cannot reach the store");
-                true
-            }
-        };
-        if idle {
-            tokio::select! {
-                _ = tokio::time::sleep(opts.poll) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
-    }
+pub async fn run_deliveries(store: Store, opts: DeliveryOptions, shutdown: watch::Receiver<bool>) {
+    super::poll_until_shutdown("deliverer", opts.poll, shutdown, || deliver_once(&store, &opts)).await
 }
 
 #[cfg(test)]

@@ -139,22 +139,36 @@ pub async fn run_once(p: &Pipeline, opts: &WorkerOptions) -> Result<Option<Outco
 
 /// Runs jobs until `shutdown` turns true; the job in hand is finished first. Store errors (database
 /// briefly unreachable) are logged and retried after a poll interval.
-pub async fn run(p: Arc<Pipeline>, opts: WorkerOptions, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(p: Arc<Pipeline>, opts: WorkerOptions, shutdown: watch::Receiver<bool>) {
+    poll_until_shutdown("worker", opts.poll, shutdown, || run_once(&p, &opts)).await
+}
+
+/// Calls `step` until `shutdown` turns true, sleeping `poll` (or until shutdown) whenever it found no work
+/// or failed; a failure is logged as `what` being unable to reach the store.
+pub(crate) async fn poll_until_shutdown<T, E, Fut>(
+    what: &str,
+    poll: Duration,
+    mut shutdown: watch::Receiver<bool>,
+    mut step: impl FnMut() -> Fut,
+) where
+    Fut: Future<Output = Result<Option<T>, E>>,
+    E: std::fmt::Display,
+{
     loop {
         if *shutdown.borrow() {
             return;
         }
-        let idle = match run_once(&p, &opts).await {
+        let idle = match step().await {
             Ok(Some(_)) => false,
             Ok(None) => true,
             Err(err) => {
-                tracing::error!(%err, "worker cannot reach the store");
+                tracing::error!(%err, "{what} cannot reach the store");
                 true
             }
         };
         if idle {
             tokio::select! {
-                _ = tokio::time::sleep(opts.poll) => {}
+                _ = tokio::time::sleep(poll) => {}
                 _ = shutdown.changed() => {}
             }
         }
