@@ -11,4 +11,5 @@ pub mod http;
 pub mod jobs;
 pub mod model;
 pub mod store;
+pub mod telephony;
 pub mod transcribe;
