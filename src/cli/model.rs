@@ -10,6 +10,7 @@ use fieldvoice::model::fetch::{self, FetchOutcome, FetchProgress};
 use fieldvoice::model::ggml::{self, GgmlInfo};
 use fieldvoice::model::manifest::{Manifest, Wheel};
 use fieldvoice::model::quant::Quantization;
+use fieldvoice::transcribe::word_error_rate;
 use fieldvoice::model::{self, MODELS_DIR_ENV};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -204,25 +205,6 @@ fn cpu_seconds() -> Option<f64> {
     // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the command name; clock ticks of 1/100 s.
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
-}
-
-/// Word-level edit distance over the reference length (case and punctuation ignored).
-fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
-    let words = |t: &str| -> Vec<String> {
-        t.split(|c: char| !c.is_alphanumeric() && c != '.').map(|w| w.trim_matches('.').to_lowercase()).filter(|w| !w.is_empty()).collect()
-    };
-    let (r, h) = (words(reference), words(hypothesis));
-    let mut row: Vec<usize> = (0..=h.len()).collect();
-    for (i, rw) in r.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, hw) in h.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(rw != hw)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[h.len()] as f64 / r.len().max(1) as f64
 }
 
 /// Reads model.bin and vocabulary from a directory, a model.bin (+ --vocab) or a wheel.

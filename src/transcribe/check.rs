@@ -50,8 +50,33 @@ pub(crate) fn share_of_words_heard(expected: &str, heard: &str) -> f64 {
     found as f64 / expected.len() as f64
 }
 
+/// Word error rate of `hypothesis` against `reference`: word-level edit distance (substitutions, insertions,
+/// deletions) over the reference's word count. Case, punctuation and hyphens are ignored; decimals such as
+/// "2.5" stay one word.
+pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let (r, h) = (words(reference), words(hypothesis));
+    let mut row: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, hw) in h.iter().enumerate() {
+            let substitution = prev + usize::from(rw != hw);
+            prev = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(prev + 1);
+        }
+    }
+    row[h.len()] as f64 / r.len().max(1) as f64
+}
+
+/// Lower-case words; hyphens join ("ill-disposed" is one word), a '.' inside a number stays.
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    text.to_lowercase()
+        .replace('-', "")
+        .split(|c: char| !c.is_alphanumeric() && c != '.')
+        .map(|w| w.trim_matches('.'))
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 #[cfg(test)]
@@ -64,6 +89,15 @@ mod tests {
         let partial = share_of_words_heard(CHECK_PHRASE, "the quick fox");
         assert!((partial - 3.0 / 9.0).abs() < 1e-9);
         assert_eq!(share_of_words_heard(CHECK_PHRASE, ""), 0.0);
+    }
+
+    #[test]
+    fn word_error_rate_counts_edits() {
+        assert_eq!(word_error_rate("go forward ten meters", "Go forward, ten meters."), 0.0);
+        assert_eq!(word_error_rate("ill-disposed young man", "ill disposed man"), 2.0 / 3.0);
+        assert_eq!(word_error_rate("a b c d", "a x c d e"), 0.5);
+        assert_eq!(word_error_rate("two and a half hours", "2.5 hours"), 0.8);
+        assert_eq!(word_error_rate("labour 2.5 hours.", "Labour 2.5 hours"), 0.0);
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod filter;
 pub mod whisper;
 mod words;
 
-pub use check::{CHECK_PHRASE, check_model};
+pub use check::{CHECK_PHRASE, check_model, word_error_rate};
 pub use fake::FakeTranscriber;
 pub use whisper::{LoadOptions, WhisperTranscriber};
 

@@ -10,6 +10,7 @@ use fieldvoice::audio::{self, DecodeOptions, SAMPLE_RATE};
 use fieldvoice::model;
 use fieldvoice::transcribe::{
     Language, LoadOptions, TranscribeError, TranscribeOptions, Transcriber, Transcript, WhisperTranscriber, check_model,
+    word_error_rate,
 };
 
 use crate::support;
@@ -85,37 +86,6 @@ fn assert_well_formed(t: &Transcript, duration_s: f64) {
             word_start = w.start_s;
         }
     }
-}
-
-/// Word error rate: word-level edit distance over the reference length, case, punctuation and hyphens ignored.
-fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
-    let words = |t: &str| -> Vec<String> {
-        t.to_lowercase()
-            .replace('-', "")
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(String::from)
-            .collect()
-    };
-    let (r, h) = (words(reference), words(hypothesis));
-    let mut row: Vec<usize> = (0..=h.len()).collect();
-    for (i, rw) in r.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, hw) in h.iter().enumerate() {
-            let substitution = prev + usize::from(rw != hw);
-            prev = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(prev + 1);
-        }
-    }
-    row[h.len()] as f64 / r.len().max(1) as f64
-}
-
-#[test]
-fn word_error_rate_counts_edits() {
-    assert_eq!(word_error_rate("go forward ten meters", "Go forward, ten meters."), 0.0);
-    assert_eq!(word_error_rate("ill-disposed young man", "ill disposed man"), 2.0 / 3.0);
-    assert_eq!(word_error_rate("a b c d", "a x c d e"), 0.5);
 }
 
 #[test]
