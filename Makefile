@@ -15,4 +15,4 @@ setup-run:
 	scripts/setup.sh base
 
 setup-test:
-	scripts/setup.sh tiny.en
+	scripts/setup.sh --test tiny.en
