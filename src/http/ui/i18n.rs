@@ -169,7 +169,7 @@ mod tests {
             include_str!("login.rs"),
         ];
         for src in sources {
-            for part in src.split("t(\"").skip(1) {
+            for part in src.split(".t(\"").skip(1) {
                 let key = part.split('"').next().unwrap_or("");
                 assert!(STRINGS.iter().any(|(k, _, _)| *k == key), "`{key}` is not in the strings table");
             }
