@@ -1,6 +1,6 @@
 // A report whose transcript and field values hold <script> and <img onerror> must show them as text and
 // run nothing: any dialog or page error fails the run, and the injected code would set window.__pwned.
-import { base, need, check, logIn, run } from './lib.mjs';
+import { base, need, check, logIn, run, waitFor } from './lib.mjs';
 
 const id = need('FV_INJECTION_ID');
 
@@ -17,7 +17,7 @@ await run('injection', async ({ page }) => {
   await page.keyboard.press('Control+A');
   await page.keyboard.type('<img src=y onerror="window.__pwned=3">');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.getElementById('status').textContent.length > 0);
+  await waitFor(page, () => document.getElementById('status').textContent.length > 0);
   await page.reload();
   await page.waitForTimeout(300);
   check(await page.evaluate(() => window.__pwned) === undefined, 'no injected script ran after saving');

@@ -28,7 +28,10 @@ export async function open() {
   const problems = [];
   page.on('dialog', async (d) => { problems.push(`dialog: ${d.message()}`); await d.dismiss(); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  // Resource errors (a seeded report has no audio file) are not script errors; anything else is.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
   page.setDefaultTimeout(15000);
   mkdirSync(artifacts, { recursive: true });
   return { browser, page, problems };
@@ -37,10 +40,22 @@ export async function open() {
 /** Logs in with the keyboard: type the login, Tab, the password, Enter. */
 export async function logIn(page, login, password) {
   await page.goto(`${base}/ui/login`);
+  await waitFor(page, () => document.activeElement?.id === 'login');
   await page.keyboard.type(login);
   await page.keyboard.press('Tab');
   await page.keyboard.type(password);
   await Promise.all([page.waitForURL('**/ui/queue'), page.keyboard.press('Enter')]);
+}
+
+/** Polls `fn(arg)` in the page until it is truthy. (Playwright's waitForFunction compiles its predicate
+ *  with eval, which the pages' Content-Security-Policy rightly forbids; evaluate is not affected.) */
+export async function waitFor(page, fn, arg, timeout = 15000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await page.evaluate(fn, arg)) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${fn.toString()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Presses Tab until the element with `id` has focus (bounded). */

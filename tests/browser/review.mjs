@@ -1,7 +1,7 @@
 // End to end with the keyboard: log in, open the report from the queue, correct labour hours by typing
 // words ("three and a half" must become 3.5 server-side), approve with Alt+A, and check the queue moved on.
 // Also checks that clicking a transcript word seeks the audio. Saves a screenshot of the report page.
-import { base, artifacts, need, check, logIn, tabTo, run } from './lib.mjs';
+import { base, artifacts, need, check, logIn, tabTo, run, waitFor } from './lib.mjs';
 
 const id = need('FV_REPORT_ID');
 
@@ -17,11 +17,11 @@ await run('review', async ({ page }) => {
   check(await page.locator('#transcript .hl').count() > 0, 'field spans are highlighted');
 
   // A word click seeks the audio to that word.
-  await page.waitForFunction(() => document.getElementById('audio').readyState >= 1);
+  await waitFor(page, () => document.getElementById('audio').readyState >= 1);
   const word = page.locator('#transcript .w[data-seek]').nth(4);
   const at = Number(await word.getAttribute('data-seek'));
   await word.click();
-  await page.waitForFunction((t) => Math.abs(document.getElementById('audio').currentTime - t) < 0.6, at);
+  await waitFor(page, (t) => Math.abs(document.getElementById('audio').currentTime - t) < 0.6, at);
   await page.evaluate(() => document.getElementById('audio').pause());
 
   // Keyboard only from here: focus the field by Tab, replace its text, Enter saves.
@@ -30,14 +30,14 @@ await run('review', async ({ page }) => {
   await page.keyboard.press('Control+A');
   await page.keyboard.type('three and a half');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.getElementById('f-labor_hours').value === '3.5');
+  await waitFor(page, () => document.getElementById('f-labor_hours').value === '3.5');
   check((await page.locator('#status').innerText()).includes('3.5'), 'the save is announced');
 
   // Nonsense gets a clear error and the field is marked invalid.
   await page.keyboard.press('Control+A');
   await page.keyboard.type('banana');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.getElementById('error').textContent.includes('banana'));
+  await waitFor(page, () => document.getElementById('error').textContent.includes('banana'));
   check(await page.locator('#f-labor_hours[aria-invalid="true"]').count() === 1, 'invalid field is marked');
   await page.keyboard.press('Escape');
   check(await page.inputValue('#f-labor_hours') === '3.5', 'Esc restores the saved value');

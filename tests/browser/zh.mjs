@@ -1,6 +1,6 @@
 // A Chinese-language reviewer: the interface is in Simplified Chinese, a Chinese transcript shows as
 // written, and a Chinese fault description typed with the keyboard is saved intact.
-import { base, need, check, logIn, tabTo, run } from './lib.mjs';
+import { base, need, check, logIn, tabTo, run, waitFor } from './lib.mjs';
 
 const id = need('FV_ZH_ID');
 const fault = need('FV_ZH_FAULT');
@@ -18,7 +18,7 @@ await run('zh', async ({ page }) => {
   await page.keyboard.press('Control+A');
   await page.keyboard.insertText(fault);
   await page.keyboard.press('Enter');
-  await page.waitForFunction((f) => document.getElementById('status').textContent.includes(f), fault);
+  await waitFor(page, (f) => document.getElementById('status').textContent.includes(f), fault);
   check((await page.locator('#status').innerText()).startsWith('已保存'), 'the confirmation is in Chinese');
   await page.screenshot({ path: `${process.env.FV_ARTIFACTS ?? 'tests/artifacts'}/report-page-zh.png`, fullPage: true });
 });

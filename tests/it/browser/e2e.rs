@@ -50,7 +50,7 @@ async fn review_in_a_real_browser(db: &TestDb) {
     let p = pipeline(&a, Arc::new(whisper));
     let wav = std::fs::read(support::root().join("tests/fixtures/demo_report.wav")).unwrap();
     let (st, up) = a.upload(&a.tech, "?language=en", wav).await;
-    assert_eq!(st, StatusCode::CREATED, "{up}");
+    assert_eq!(st, StatusCode::ACCEPTED, "{up}");
     let id = up["report_id"].as_i64().unwrap();
     let outcome = run_once(&p, &WorkerOptions { id: "browser".into(), ..Default::default() }).await.unwrap();
     assert!(matches!(outcome, Some(Outcome::Done { .. })), "{outcome:?}");
