@@ -54,7 +54,7 @@ async function save(input) {
 for (const input of document.querySelectorAll('.field input')) {
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') { e.preventDefault(); save(input); }
-    if (e.key === 'Escape') { input.value = input.dataset.original; input.removeAttribute('aria-invalid'); }
+    if (e.key === 'Escape') { input.value = input.dataset.original; input.removeAttribute('aria-invalid'); error.textContent = ''; }
   });
   if (input.dataset.search) {
     let timer;

@@ -51,4 +51,12 @@ await run('review', async ({ page }) => {
   await page.goto(`${base}/ui/reports/${id}`);
   check((await page.locator('#ticket').innerText()).startsWith('FV-'), 'the ticket number is shown');
   check((await page.locator('.audit').innerText()).includes('3.5'), 'the edit is in the history');
+
+  // The dashboard draws its figures from the stats API.
+  await page.goto(`${base}/ui/dashboard`);
+  await waitFor(page, () => document.getElementById('dashboard').dataset.ready === 'true');
+  check(await page.locator('#dashboard svg rect').count() >= 4, 'bars are drawn');
+  check((await page.locator('#chart-tech').innerText()).includes('Tess Tech'), 'per technician names the technician');
+  check(!(await page.locator('#median').innerText()).includes('…'), 'the median is filled in');
+  await page.screenshot({ path: `${artifacts}/dashboard.png`, fullPage: true });
 });

@@ -109,10 +109,17 @@ async fn review_in_a_real_browser(db: &TestDb) {
     assert_eq!(z["fields"]["fault"], ZH_FAULT);
 }
 
+/// Both backends, like `both_backends!`, written out so the module can say why: each run loads Whisper.
 mod review_in_a_real_browser {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {
         let db = crate::store::TestDb::sqlite().await;
+        super::review_in_a_real_browser(&db).await;
+        db.finish().await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let db = crate::store::TestDb::postgres().await;
         super::review_in_a_real_browser(&db).await;
         db.finish().await;
     }
