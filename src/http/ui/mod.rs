@@ -303,4 +303,17 @@ mod tests {
         assert!(!tokens_match("abc", "abd"));
         assert!(!tokens_match("", "abc"));
     }
+
+    proptest::proptest! {
+        /// Cookie and Origin headers are attacker-controlled: parsing never panics.
+        #[test]
+        fn any_cookie_or_origin_header_is_handled(cookie in "\\PC{0,80}", origin in "\\PC{0,40}") {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&cookie) { h.insert(header::COOKIE, v); }
+            if let Ok(v) = HeaderValue::from_str(&origin) { h.insert(header::ORIGIN, v); }
+            h.insert(header::HOST, HeaderValue::from_static("h:1"));
+            let _ = cookie_token(&h);
+            let _ = same_origin(&h);
+        }
+    }
 }

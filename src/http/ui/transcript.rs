@@ -150,4 +150,24 @@ mod tests {
         let t = layout("abcdef", &json!(null), &spans);
         assert_eq!(t.iter().map(|t| t.text.as_str()).collect::<String>(), "abcdef");
     }
+
+    proptest::proptest! {
+        /// Stored transcripts, segments and spans come from outside the page: any of them lays out without
+        /// a panic and loses or adds no text.
+        #[test]
+        fn any_text_words_and_spans_lay_out_losslessly(
+            text in "\\PC{0,60}",
+            words in proptest::collection::vec(("\\PC{0,6}", 0.0f64..30.0), 0..12),
+            raw_spans in proptest::collection::vec((0usize..80, 0usize..80), 0..4),
+        ) {
+            let segs = json!([{"words": words.iter().map(|(w, s)| json!({"text": w, "start_s": s})).collect::<Vec<_>>()}]);
+            let details: serde_json::Map<String, Value> = raw_spans
+                .iter()
+                .enumerate()
+                .map(|(i, (s, e))| (format!("f{i}"), json!({"span": {"start": s, "end": e}})))
+                .collect();
+            let t = layout(&text, &segs, &spans(&Value::Object(details)));
+            proptest::prop_assert_eq!(t.iter().map(|t| t.text.as_str()).collect::<String>(), text);
+        }
+    }
 }
