@@ -39,6 +39,11 @@ function bars(container, title, rows) {
   container.append(svg, table);
 }
 
+/** A state's name in the reader's language (from the page), else as the API spells it. */
+function stateName(state) {
+  return root.dataset['state' + state[0].toUpperCase() + state.slice(1)] ?? state;
+}
+
 function duration(ms) {
   if (ms === null || ms === undefined) return root.dataset.msgNone;
   const hours = ms / 3_600_000;
@@ -51,7 +56,7 @@ try {
   const title = (id) => document.getElementById(id).textContent;
   bars(document.getElementById('chart-day'), title('h-day'), s.per_day.map((d) => [d.day, d.count]));
   bars(document.getElementById('chart-tech'), title('h-tech'), s.per_technician.map((d) => [d.technician, d.count]));
-  bars(document.getElementById('chart-state'), title('h-state'), Object.entries(s.states));
+  bars(document.getElementById('chart-state'), title('h-state'), Object.entries(s.states).map(([state, n]) => [stateName(state), n]));
   bars(document.getElementById('chart-fault'), title('h-fault'), s.top_faults.map((d) => [d.fault, d.count]));
   root.dataset.ready = 'true';
 } catch (err) {

@@ -22,4 +22,12 @@ await run('injection', async ({ page }) => {
   await page.waitForTimeout(300);
   check(await page.evaluate(() => window.__pwned) === undefined, 'no injected script ran after saving');
   check((await page.locator('.audit').innerText()).includes('<img src=y'), 'the history shows the tag as text');
+
+  // Reject it with the keyboard: Alt+R focuses the reason, Enter rejects, and the page moves on.
+  await page.keyboard.press('Alt+KeyR');
+  check(await page.evaluate(() => document.activeElement?.id) === 'reject-reason', 'Alt+R focuses the reason');
+  await page.keyboard.press('Enter');
+  check((await page.locator('#error').innerText()).length > 0, 'an empty reason is refused with a message');
+  await page.keyboard.type('Test report <b>not</b> real');
+  await Promise.all([page.waitForURL((u) => !u.pathname.endsWith(`/ui/reports/${id}`)), page.keyboard.press('Enter')]);
 });

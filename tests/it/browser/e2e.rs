@@ -105,6 +105,7 @@ async fn review_in_a_real_browser(db: &TestDb) {
     assert!(artifacts.join("report-page.png").is_file(), "screenshot saved");
     let (_, inj) = a.get(&format!("/api/v1/reports/{injection}"), &a.reviewer).await;
     assert_eq!(inj["fields"]["fault"], IMG, "stored as typed, only shown as text");
+    assert_eq!((inj["state"].as_str(), inj["reason"].as_str()), (Some("rejected"), Some("Test report <b>not</b> real")));
     let (_, z) = a.get(&format!("/api/v1/reports/{zh}"), &a.reviewer).await;
     assert_eq!(z["fields"]["fault"], ZH_FAULT);
 }
