@@ -44,6 +44,11 @@ impl Store {
             return Ok(None);
         }
         let app_user_id: i64 = row.try_get("app_user_id")?;
+        // Sessions that ended more than a day ago are of no further use.
+        sqlx::query("delete from web_session where expires_at < $1 or revoked_at < $1")
+            .bind(now_ms() - 86_400_000)
+            .execute(&self.pool)
+            .await?;
         let token = format!("fvs_{}", random_hex());
         let now = now_ms();
         sqlx::query(

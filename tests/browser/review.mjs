@@ -24,7 +24,16 @@ await run('review', async ({ page }) => {
   await waitFor(page, (t) => Math.abs(document.getElementById('audio').currentTime - t) < 0.6, at);
   await page.evaluate(() => document.getElementById('audio').pause());
 
-  // Keyboard only from here: focus the field by Tab, replace its text, Enter saves.
+  // Keyboard only from here. Type-ahead: typing in the customer field offers CRM names; Esc restores it.
+  await page.evaluate(() => document.activeElement?.blur());
+  await tabTo(page, 'f-customer');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('acm');
+  await waitFor(page, () => [...document.querySelectorAll('#dl-customers option')].some((o) => o.value === 'Acme Foods'));
+  await page.keyboard.press('Escape');
+  check(await page.inputValue('#f-customer') === 'Acme Foods', 'Esc restores the customer');
+
+  // Focus labour hours by Tab, replace its text, Enter saves.
   await page.evaluate(() => document.activeElement?.blur());
   await tabTo(page, 'f-labor_hours');
   await page.keyboard.press('Control+A');

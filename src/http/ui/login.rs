@@ -31,14 +31,19 @@ struct LoginPage<'a> {
     login: &'a str,
 }
 
-fn login_response(status: StatusCode, error: Option<&str>, login: &str) -> Result<Response, PageError> {
-    let tr = Tr(Language::En);
+/// The login page's language, before anyone is known: Chinese when the browser prefers it.
+fn browser_language(headers: &HeaderMap) -> Tr {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|h| h.to_str().ok()).unwrap_or("");
+    Tr(if accept.trim_start().to_ascii_lowercase().starts_with("zh") { Language::Zh } else { Language::En })
+}
+
+fn login_response(tr: Tr, status: StatusCode, error: Option<&str>, login: &str) -> Result<Response, PageError> {
     let body = LoginPage { tr, lang: tr.html_lang(), error, login }.render()?;
     Ok(html(status, body))
 }
 
-async fn login_page() -> Result<Response, PageError> {
-    login_response(StatusCode::OK, None, "")
+async fn login_page(headers: HeaderMap) -> Result<Response, PageError> {
+    login_response(browser_language(&headers), StatusCode::OK, None, "")
 }
 
 #[derive(Deserialize)]
@@ -51,10 +56,10 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<
     if !same_origin(&headers) {
         return Err(PageError::Forbidden("request Origin is not this site".into()));
     }
-    let tr = Tr(Language::En);
+    let tr = browser_language(&headers);
     let now = Instant::now();
     if !state.throttle.allowed(&f.login, now) {
-        return login_response(StatusCode::TOO_MANY_REQUESTS, Some(tr.t("login_throttled")), &f.login);
+        return login_response(tr, StatusCode::TOO_MANY_REQUESTS, Some(tr.t("login_throttled")), &f.login);
     }
     match state.store.open_session(f.login.trim(), &f.password, SESSION_HOURS).await? {
         Some((token, _)) => {
@@ -69,7 +74,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<
         }
         None => {
             state.throttle.failed(&f.login, now);
-            login_response(StatusCode::UNAUTHORIZED, Some(tr.t("login_failed")), &f.login)
+            login_response(tr, StatusCode::UNAUTHORIZED, Some(tr.t("login_failed")), &f.login)
         }
     }
 }

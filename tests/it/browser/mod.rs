@@ -119,6 +119,8 @@ async fn login_sets_a_strict_http_only_session_and_refuses_technicians(db: &Test
     assert_eq!((st, h.get(header::LOCATION).unwrap().to_str().unwrap()), (StatusCode::SEE_OTHER, "/ui/queue"));
     let (st, h, _) = send(&a, "GET", "/ui/queue", None, &[], None).await;
     assert_eq!((st, h.get(header::LOCATION).unwrap().to_str().unwrap()), (StatusCode::SEE_OTHER, "/ui/login"));
+    let (_, _, zh) = send(&a, "GET", "/ui/login", None, &[("accept-language", "zh-CN,zh;q=0.9")], None).await;
+    assert!(zh.contains("登录") && zh.contains("lang=\"zh-Hans\""), "a Chinese browser gets a Chinese login page");
     let (st, h, css) = send(&a, "GET", "/ui/static/app.css", None, &[], None).await;
     assert_eq!(st, StatusCode::OK);
     assert!(h.get(header::CACHE_CONTROL).unwrap().to_str().unwrap().contains("max-age"));
