@@ -20,6 +20,7 @@ both_backends!(
     csrf_and_origin_are_checked_on_pages_and_the_api,
     expired_and_logged_out_sessions_are_refused,
     reviewers_get_403_on_admin_pages,
+    queue_is_oldest_first_and_filters,
     transcripts_and_fields_render_as_text,
     field_edits_normalise_and_search_and_stats_answer,
 );
@@ -280,4 +281,29 @@ async fn field_edits_normalise_and_search_and_stats_answer(db: &TestDb) {
     assert_eq!(st, StatusCode::FORBIDDEN, "technicians see no stats");
     let (st, _) = a.get("/api/v1/stats?days=0", &a.reviewer).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+async fn queue_is_oldest_first_and_filters(db: &TestDb) {
+    let a = api(db, 1 << 20).await;
+    let low = json!({"fault": {"span": {"start": 0, "end": 5}, "confidence": 0.3}});
+    let first = seed_report(&db.store, a.tech_id, "en", "First report.", json!({"fault": "first"}), low).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let second = seed_report(&db.store, a.tech_id, "en", "Second report.", json!({"fault": "second"}), json!({})).await;
+    let token = log_in(&a, "rita", "review-pass-1").await;
+    let (st, _, page) = send(&a, "GET", "/ui/queue", Some(&token), &[], None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (p1, p2) = (page.find(&format!("id=\"open-{first}\"")).unwrap(), page.find(&format!("id=\"open-{second}\"")).unwrap());
+    assert!(p1 < p2, "oldest first");
+    assert_eq!(page.matches("low confidence").count(), 1, "only the first report is flagged");
+    let other = db.store.technicians().await.unwrap().into_iter().find(|t| t.login == "tom").unwrap().technician_id;
+    let (_, _, page) = send(&a, "GET", &format!("/ui/queue?technician_id={other}"), Some(&token), &[], None).await;
+    assert!(!page.contains("id=\"open-"), "another technician's filter shows none");
+    let (_, _, page) = send(&a, "GET", "/ui/queue?state=verified", Some(&token), &[], None).await;
+    assert!(!page.contains("id=\"open-"), "no verified reports yet");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let (_, _, page) = send(&a, "GET", &format!("/ui/queue?from={today}&to={today}&state=any"), Some(&token), &[], None).await;
+    assert!(page.contains(&format!("id=\"open-{second}\"")));
+    let (st, _, page) = send(&a, "GET", "/ui/queue?from=yesterday", Some(&token), &[], None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(page.contains("from: `yesterday` is not a YYYY-MM-DD date"), "{page}");
 }
