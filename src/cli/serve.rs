@@ -89,6 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(run_service(config, demo, |addr| {
         println!("fieldvoice: serving http://{addr}/api/v1 (OpenAPI: http://{addr}/api/v1/openapi.json)");
+        println!("fieldvoice: review pages at http://{addr}/ (reviewers and admins log in)");
         if show_demo {
             for (login, secret, role) in DEMO_LOGINS {
                 println!("  demo {role}: login `{login}`, secret `{secret}`");

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::{ApiError, ApiResult, AppState};
 use crate::store::{Principal, Role};
 
-/// The caller, from `Authorization: Bearer TOKEN`.
+/// The caller, from `Authorization: Bearer TOKEN`, or else from a review-page session cookie.
 #[derive(Debug, Clone)]
 pub struct Auth(pub Principal);
 
@@ -34,7 +34,10 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(ApiError::Unauthorized)?;
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            // The review pages' scripts call the API with their session cookie (and CSRF header).
+            return Ok(Auth(super::ui::api_principal(parts, state).await?));
+        };
         let token = header
             .to_str()
             .ok()

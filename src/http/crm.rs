@@ -22,8 +22,31 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/assets/{id}", get(get_asset).put(update_asset).delete(delete_asset))
 }
 
-async fn list_customers(State(s): State<AppState>, _: Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "items": s.store.customers().await? })))
+/// `?q=` narrows a list to names (or tags) containing it, case ignored, at most 20: type-ahead.
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+fn matches(q: &Option<String>, texts: &[&str]) -> bool {
+    match q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        None => true,
+        Some(q) => {
+            let q = q.to_lowercase();
+            texts.iter().any(|t| t.to_lowercase().contains(&q))
+        }
+    }
+}
+
+async fn list_customers(
+    State(s): State<AppState>,
+    _: Auth,
+    q: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(q) = q?;
+    let limit = if q.q.is_some() { 20 } else { usize::MAX };
+    let items: Vec<Customer> = s.store.customers().await?.into_iter().filter(|c| matches(&q.q, &[&c.name])).take(limit).collect();
+    Ok(Json(json!({ "items": items })))
 }
 
 async fn get_customer(State(s): State<AppState>, _: Auth, Path(id): Path<i64>) -> ApiResult<Json<Customer>> {
@@ -60,6 +83,7 @@ async fn delete_customer(State(s): State<AppState>, auth: Auth, Path(id): Path<i
 #[derive(Deserialize)]
 struct AssetQuery {
     customer_id: Option<i64>,
+    q: Option<String>,
 }
 
 async fn list_assets(
@@ -68,7 +92,10 @@ async fn list_assets(
     q: Result<Query<AssetQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let Query(q) = q?;
-    Ok(Json(json!({ "items": s.store.assets(q.customer_id).await? })))
+    let limit = if q.q.is_some() { 20 } else { usize::MAX };
+    let items: Vec<Asset> =
+        s.store.assets(q.customer_id).await?.into_iter().filter(|a| matches(&q.q, &[&a.tag, &a.description])).take(limit).collect();
+    Ok(Json(json!({ "items": items })))
 }
 
 async fn get_asset(State(s): State<AppState>, _: Auth, Path(id): Path<i64>) -> ApiResult<Json<Asset>> {

@@ -3,6 +3,7 @@
 //! Must not depend on jobs or app.
 
 mod auth;
+mod ui;
 mod crm;
 mod error;
 mod ops;
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(reports::router())
         .merge(crm::router())
         .merge(users::router())
+        .merge(ui::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }

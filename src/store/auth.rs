@@ -91,7 +91,7 @@ fn verify_secret(secret: &str, stored: &str) -> Result<bool> {
     Ok(Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
 }
 
-fn token_hash(token: &str) -> String {
+pub(super) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -267,7 +267,7 @@ impl Store {
 }
 
 /// argon2 verification costs tens of milliseconds of CPU: keep it off the async threads.
-async fn verify_blocking(secret: &str, hash: String) -> Result<bool> {
+pub(super) async fn verify_blocking(secret: &str, hash: String) -> Result<bool> {
     let secret = secret.to_string();
     tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
         .await

@@ -12,6 +12,8 @@ mod crm;
 mod jobs;
 mod outbox;
 mod report;
+mod session;
+mod stats;
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,6 +27,8 @@ pub use account::Language;
 pub use crm::{Asset, AssetInput, Customer, CustomerInput, ImportSummary};
 pub use jobs::{Job, JobState, MAX_ATTEMPTS, PipelineStats, QueueDepth};
 pub use outbox::{NewDelivery, OutboxEntry, Ticket, ticket_number};
+pub use session::{Session, SESSION_HOURS};
+pub use stats::{QueueFilter, ReportStats};
 pub use report::{
     AuditEvent, NewRecording, Report, ReportFilter, ReportState, StoredTranscript, Upload,
 };
@@ -111,6 +115,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "account_admin",
         include_str!("../../migrations/sqlite/0002_account_admin.sql"),
         include_str!("../../migrations/postgres/0002_account_admin.sql"),
+    ),
+    (
+        3,
+        "web_session",
+        include_str!("../../migrations/sqlite/0003_web_session.sql"),
+        include_str!("../../migrations/postgres/0003_web_session.sql"),
     ),
 ];
 

@@ -130,7 +130,7 @@ pub struct ReportFilter {
     pub offset: i64,
 }
 
-const REPORT_SELECT: &str = "select r.report_id, r.recording_id, r.technician_id, r.form, r.language, r.state, \
+pub(super) const REPORT_SELECT: &str = "select r.report_id, r.recording_id, r.technician_id, r.form, r.language, r.state, \
      r.fields, r.details, r.problems, r.customer_id, r.asset_id, r.reason, r.created_at, r.updated_at, \
      rec.path as audio_path from report r join recording rec on rec.recording_id = r.recording_id";
 
@@ -138,7 +138,7 @@ fn json(what: &'static str, text: &str) -> Result<Json> {
     serde_json::from_str(text).map_err(|e| StoreError::corrupt(what, e))
 }
 
-fn report_row(r: &AnyRow) -> Result<Report> {
+pub(super) fn report_row(r: &AnyRow) -> Result<Report> {
     Ok(Report {
         report_id: r.try_get("report_id")?,
         recording_id: r.try_get("recording_id")?,

@@ -13,7 +13,7 @@ use tower::ServiceExt;
 use crate::both_backends;
 use crate::store::TestDb;
 
-mod pipeline;
+pub mod pipeline;
 
 /// A router over `db` with a fresh data directory, plus tokens for each role.
 pub struct Api {
