@@ -4,6 +4,7 @@
 
 mod auth;
 mod crm;
+mod device_draft;
 mod error;
 mod ops;
 mod reports;

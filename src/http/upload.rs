@@ -29,9 +29,13 @@ struct UploadParams {
     language: Option<String>,
     /// Required when a reviewer or admin uploads for a technician.
     technician_id: Option<i64>,
+    /// Multipart only: what a device already transcribed and filled in (see [`super::device_draft`]).
+    #[serde(skip)]
+    device: super::device_draft::DeviceParts,
 }
 
 async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiResult<(StatusCode, Json<Value>)> {
+    let key = super::device_draft::idempotency_key(req.headers())?;
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -59,6 +63,11 @@ async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiR
         (_, _, Some(id)) => state.store.technician(id).await.map(|t| t.technician_id)?,
         (_, _, None) => return Err(ApiError::BadRequest("`technician_id` is required when a reviewer or admin uploads".into())),
     };
+    if let Some(k) = &key
+        && let Some(done) = state.store.upload_by_key(technician_id, k).await?
+    {
+        return Ok(super::device_draft::accepted_reply(done));
+    }
     let form = match params.form.as_deref() {
         Some(name) => state.form(name)?.name.clone(),
         None => state.forms.first().map(|f| f.name.clone()).ok_or_else(|| ApiError::Internal("no forms loaded".into()))?,
@@ -70,6 +79,7 @@ async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiR
         return Err(ApiError::BadRequest(format!("language `{l}` is not a two-letter code such as en or zh")));
     }
 
+    let draft = params.device.into_draft(state.form(&form)?, language.as_deref())?;
     let checked = check_audio(bytes.clone()).await.inspect_err(|_| state.counters.upload_rejected())?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let rel = PathBuf::from("recordings").join(&sha256[..2]).join(format!("{sha256}.wav"));
@@ -84,9 +94,17 @@ async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiR
         sha256,
         bytes: bytes.len() as i64,
         duration_ms: (checked * 1000.0).round() as i64,
-        source: "upload".into(),
+        source: if draft.is_some() { "device" } else { "upload" }.into(),
         technician_id,
     };
+    let language = language.or_else(|| draft.as_ref().map(|d| d.transcript.language.clone()));
+    if key.is_some() || draft.is_some() {
+        let done = state.store.accept_keyed_upload(&rec, &form, language.as_deref(), key.as_deref(), draft.as_ref()).await?;
+        if !done.replayed {
+            state.counters.upload_accepted();
+        }
+        return Ok(super::device_draft::accepted_reply(done));
+    }
     let upload = state.store.accept_upload(&rec, &form, language.as_deref()).await?;
     state.counters.upload_accepted();
     Ok((
@@ -121,7 +139,13 @@ async fn read_multipart(mut mp: Multipart, limit: u64) -> ApiResult<(UploadParam
                 let id = text.trim().parse().map_err(|_| ApiError::BadRequest(format!("technician_id `{text}` is not a number")))?;
                 params.technician_id = Some(id);
             }
-            other => return Err(ApiError::BadRequest(format!("unknown multipart field `{other}` (audio, form, language, technician_id)"))),
+            "transcript" | "fields" | "details" | "problems" => {
+                let text = field.text().await.map_err(bad)?;
+                params.device.set(&name, &text)?;
+            }
+            other => return Err(ApiError::BadRequest(format!(
+                "unknown multipart field `{other}` (audio, form, language, technician_id, transcript, fields, details, problems)"
+            ))),
         }
     }
     let audio = audio.ok_or_else(|| ApiError::BadRequest("multipart upload has no `audio` part".into()))?;

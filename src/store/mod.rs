@@ -12,6 +12,7 @@ mod crm;
 mod jobs;
 mod outbox;
 mod report;
+mod upload_key;
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,6 +25,7 @@ pub use auth::{Principal, Role, Technician, User};
 pub use account::Language;
 pub use crm::{Asset, AssetInput, Customer, CustomerInput, ImportSummary};
 pub use jobs::{Job, JobState, MAX_ATTEMPTS, PipelineStats, QueueDepth};
+pub use upload_key::{Accepted, DeviceDraft};
 pub use outbox::{NewDelivery, OutboxEntry, Ticket, ticket_number};
 pub use report::{
     AuditEvent, NewRecording, Report, ReportFilter, ReportState, StoredTranscript, Upload,
@@ -111,6 +113,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "account_admin",
         include_str!("../../migrations/sqlite/0002_account_admin.sql"),
         include_str!("../../migrations/postgres/0002_account_admin.sql"),
+    ),
+    (
+        5,
+        "upload_key",
+        include_str!("../../migrations/sqlite/0005_upload_key.sql"),
+        include_str!("../../migrations/postgres/0005_upload_key.sql"),
     ),
 ];
 
