@@ -6,6 +6,7 @@
 pub mod app;
 pub mod audio;
 pub mod config;
+pub mod device;
 pub mod dialog;
 pub mod extract;
 pub mod http;

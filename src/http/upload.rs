@@ -2,9 +2,6 @@
 //! anything is stored; the file is written and synced under the data directory and the recording, report
 //! and job are committed before 202 is returned.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
@@ -12,11 +9,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::{ApiError, ApiResult, AppState, Auth};
 use crate::audio::{AudioError, DecodeOptions, decode};
-use crate::store::{NewRecording, Role};
+use crate::store::{NewRecording, Role, recording_location, write_durably};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/api/v1/reports", post(upload).get(super::reports::list))
@@ -81,11 +77,10 @@ async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiR
 
     let draft = params.device.into_draft(state.form(&form)?, language.as_deref())?;
     let checked = check_audio(bytes.clone()).await.inspect_err(|_| state.counters.upload_rejected())?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let rel = PathBuf::from("recordings").join(&sha256[..2]).join(format!("{sha256}.wav"));
+    let (sha256, rel) = recording_location(&bytes);
     let abs = state.data_dir.join(&rel);
     let data = bytes.clone();
-    tokio::task::spawn_blocking(move || write_durably(&abs, &data))
+    tokio::task::spawn_blocking(move || write_durably(&abs, &data, false))
         .await
         .map_err(|e| ApiError::Internal(format!("write task: {e}")))?
         .map_err(|e| ApiError::Internal(format!("writing recording: {e}")))?;
@@ -167,20 +162,4 @@ async fn check_audio(bytes: Bytes) -> ApiResult<f64> {
         Err(e @ AudioError::TooLong { .. }) => Err(ApiError::PayloadTooLarge(format!("upload: {e}"))),
         Err(e) => Err(ApiError::BadRequest(format!("upload: {e}"))),
     }
-}
-
-/// Writes `data` to `path` so that it survives a crash once this returns: a temporary file in the same
-/// directory is written and synced, renamed into place, and the directory synced. Content-addressed paths
-/// make a repeat upload of the same bytes a no-op.
-fn write_durably(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().ok_or_else(|| std::io::Error::other("recording path has no directory"))?;
-    std::fs::create_dir_all(dir)?;
-    if path.exists() {
-        return Ok(());
-    }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    std::fs::File::open(dir)?.sync_all()
 }

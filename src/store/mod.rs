@@ -11,6 +11,7 @@ mod auth;
 mod crm;
 mod jobs;
 mod outbox;
+mod recording_file;
 mod report;
 mod upload_key;
 
@@ -25,6 +26,7 @@ pub use auth::{Principal, Role, Technician, User};
 pub use account::Language;
 pub use crm::{Asset, AssetInput, Customer, CustomerInput, ImportSummary};
 pub use jobs::{Job, JobState, MAX_ATTEMPTS, PipelineStats, QueueDepth};
+pub use recording_file::{recording_location, write_durably};
 pub use upload_key::{Accepted, DeviceDraft};
 pub use outbox::{NewDelivery, OutboxEntry, Ticket, ticket_number};
 pub use report::{
