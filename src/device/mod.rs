@@ -7,6 +7,7 @@
 pub mod capture;
 pub mod cpal_source;
 pub mod queue;
+pub mod session;
 pub mod source;
 pub mod speaker;
 pub mod submit;
@@ -19,3 +20,4 @@ pub use source::{AudioSource, Next, SourceError};
 pub use speaker::{PrintSpeaker, SpeakError, Speaker, TtsSpeaker};
 pub use submit::{SubmitError, Submitted};
 pub use wav_source::WavSource;
+pub use session::{Console, Dictated, SessionConfig, SessionError, dictate};
