@@ -70,6 +70,9 @@ pub struct Args {
     /// Seconds of silence that end an utterance.
     #[arg(long, default_value_t = 1.5, value_name = "SECONDS")]
     pub end_silence: f64,
+    /// Seconds of listening without hearing speech before giving up (a muted microphone).
+    #[arg(long, default_value_t = 15.0, value_name = "SECONDS")]
+    pub listen_timeout: f64,
     #[command(flatten)]
     pub extract_flags: ExtractFlags,
 }
@@ -123,12 +126,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut speaker = speaker(&args.speech)?;
     let keys = std::io::stdin().is_terminal() && args.input.is_none();
     let mut stop_key = move || keys && enter_pressed();
-    let end_silence = Duration::try_from_secs_f64(args.end_silence)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| format!("--end-silence {}: must be a positive number of seconds", args.end_silence))?;
-    let mut capture = CaptureOptions::default();
-    capture.vad.end_silence = end_silence;
+    let mut capture = CaptureOptions { no_speech_timeout: seconds("--listen-timeout", args.listen_timeout)?, ..CaptureOptions::default() };
+    capture.vad.end_silence = seconds("--end-silence", args.end_silence)?;
     let mut cfg = SessionConfig {
         form: &extractor.form,
         lang: args.lang.clone(),
@@ -144,7 +143,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let result = device::dictate(&mut cfg, source.as_mut(), &mut recorder, &transcriber, &mut console);
     let _ = source.stop();
     if source.dropped_samples() > 0 {
-        eprintln!("fieldvoice: warning: {} samples were dropped because the computer fell behind", source.dropped_samples());
+        eprintln!("fieldvoice: warning: {} samples were dropped (the recorder fell behind the device)", source.dropped_samples());
     }
     let wav = recorder.finish()?;
     let dictated = match result {
@@ -170,6 +169,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     queue.put(&report)?;
     let code = rt.block_on(send(&queue, &dest, &mut report))?;
     Ok(code)
+}
+
+fn seconds(flag: &str, value: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("{flag} {value}: must be a positive number of seconds"))
 }
 
 fn list_devices() -> anyhow::Result<ExitCode> {

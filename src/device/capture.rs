@@ -84,8 +84,8 @@ pub enum CaptureError {
     Source(#[from] SourceError),
     #[error("{reason}; the {recorded_s:.1} s recorded so far are kept in {}", kept.display())]
     DeviceGone { reason: String, recorded_s: f64, kept: PathBuf },
-    #[error("heard only silence for {heard_s:.1} s (loudest {peak_dbfs:.0} dBFS){}; the recording is kept in {}",
-        if *peak_dbfs < MUTED_DBFS { ": is the microphone muted or unplugged?" } else { ": no speech detected" }, kept.display())]
+    #[error("heard only silence for {heard_s:.1} s (loudest {peak_dbfs:.0} dBFS: {}); the recording is kept in {}",
+        if *peak_dbfs < MUTED_DBFS { "is the microphone muted or unplugged?" } else { "no speech detected" }, kept.display())]
     Silence { heard_s: f64, peak_dbfs: f32, kept: PathBuf },
     #[error("recording file {}: {reason}", path.display())]
     Wav { path: PathBuf, reason: String },

@@ -64,7 +64,14 @@ fn find_device(host: &cpal::Host, name: &str) -> Result<cpal::Device, SourceErro
         reason: reason.to_string(),
         available: if names.is_empty() { "none".to_string() } else { names.join(", ") },
     };
-    let exact = devices.iter().position(|d| device_name(d) == name || d.id().is_ok_and(|id| id.to_string() == name));
+    // An id is "host:device" (e.g. `alsa:null`); the part after the host is accepted on its own too.
+    let id_matches = |d: &cpal::Device| {
+        d.id().is_ok_and(|id| {
+            let id = id.to_string();
+            id == name || id.split_once(':').is_some_and(|(_, dev)| dev == name)
+        })
+    };
+    let exact = devices.iter().position(|d| device_name(d) == name || id_matches(d));
     if let Some(i) = exact {
         return Ok(devices[i].clone());
     }

@@ -145,4 +145,13 @@ impl Store {
         tx.commit().await?;
         Ok(Accepted { report_id, recording_id, job_id, replayed: false })
     }
+
+    /// Where a recording came from: "upload", "phone" or "device".
+    pub async fn recording_source(&self, recording_id: i64) -> Result<String> {
+        sqlx::query_scalar("select source from recording where recording_id = $1")
+            .bind(recording_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("recording", recording_id))
+    }
 }
