@@ -55,7 +55,8 @@ pub struct Args {
     /// Take the read-back as confirmed.
     #[arg(long)]
     pub yes: bool,
-    /// Typed answers, one per line: each asked field in turn, then the confirmation ("yes").
+    /// Typed answers, one per line: `field=answer` answers that field when asked; other lines answer the
+    /// questions in turn, then the confirmation ("yes").
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
     /// Speak prompts: auto (speech-dispatcher when it answers), on, off (print only).

@@ -28,7 +28,8 @@ pub struct SessionConfig<'a> {
     pub live: bool,
     /// Take the read-back as confirmed without asking (`--yes`).
     pub auto_confirm: bool,
-    /// Typed answers used before listening (`--script`): one per question, then the confirmation.
+    /// Typed answers used before listening (`--script`): `field=answer` lines answer that field whenever it
+    /// is asked; other lines answer the questions in turn (the last one can be the confirmation).
     pub script: VecDeque<String>,
     /// Tries per question before the field is left for the reviewer.
     pub tries: usize,
@@ -102,7 +103,7 @@ pub fn dictate(
     let mut tries = 0;
     while let Some(slot) = next_slot(cfg.form, &extraction, &lang, &skipped) {
         console.say(&slot.question, &lang)?;
-        let answer = match answer(cfg, source, recorder, transcriber, console, &topts)? {
+        let answer = match answer(cfg, Some(&slot.field), source, recorder, transcriber, console, &topts)? {
             Some((text, t)) => {
                 if let Some((t, offset)) = t {
                     segments.extend(shifted(&t, offset));
@@ -144,7 +145,7 @@ pub fn dictate(
         writeln!(console.out, "  confirmed (--yes)")?;
         true
     } else {
-        let reply = answer(cfg, source, recorder, transcriber, console, &topts)?.map(|(t, _)| t).unwrap_or_default();
+        let reply = answer(cfg, None, source, recorder, transcriber, console, &topts)?.map(|(t, _)| t).unwrap_or_default();
         writeln!(console.out, "  heard: {reply}")?;
         is_yes(&reply)
     };
@@ -164,13 +165,14 @@ pub fn dictate(
 #[allow(clippy::type_complexity)]
 fn answer(
     cfg: &mut SessionConfig<'_>,
+    field: Option<&str>,
     source: &mut dyn AudioSource,
     recorder: &mut Recorder,
     transcriber: &dyn Transcriber,
     console: &mut Console<'_>,
     topts: &TranscribeOptions,
 ) -> Result<Option<(String, Option<(Transcript, f64)>)>, SessionError> {
-    if let Some(line) = cfg.script.pop_front() {
+    if let Some(line) = scripted(&mut cfg.script, cfg.form, field) {
         return Ok(Some((line, None)));
     }
     match listen(cfg, source, recorder, transcriber, console, topts) {
@@ -179,6 +181,18 @@ fn answer(
         Err(SessionError::Capture(CaptureError::Silence { .. })) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The script's answer for `field` (`field=...`), else its next plain line.
+fn scripted(script: &mut VecDeque<String>, form: &Form, field: Option<&str>) -> Option<String> {
+    let keyed = |line: &str| line.split_once('=').filter(|(k, _)| form.field(k.trim()).is_some()).map(|(k, v)| (k.trim().to_string(), v.trim().to_string()));
+    if let Some(f) = field
+        && let Some(i) = script.iter().position(|l| keyed(l).is_some_and(|(k, _)| k == f))
+    {
+        return script.remove(i).and_then(|l| keyed(&l)).map(|(_, v)| v);
+    }
+    let i = script.iter().position(|l| keyed(l).is_none())?;
+    script.remove(i)
 }
 
 /// Records one utterance (live transcript on the way) and transcribes it; returns it with its WAV offset.
