@@ -254,6 +254,38 @@ mod tests {
         assert!(reader.len() >= 16_000 * 2, "kept {} samples", reader.len());
     }
 
+    /// Speech-like audio, then the device vanishes.
+    struct Vanishing(usize);
+
+    impl AudioSource for Vanishing {
+        fn name(&self) -> &str {
+            "usb mic"
+        }
+        fn next(&mut self, _: Duration) -> Result<Next, SourceError> {
+            if self.0 == 0 {
+                return Err(SourceError::DeviceGone { device: "usb mic".into(), reason: "unplugged".into() });
+            }
+            self.0 -= 1;
+            Ok(Next::Audio(vec![0.1; 1600]))
+        }
+        fn stop(&mut self) -> Result<(), SourceError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_device_gone_mid_recording_keeps_what_was_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.wav");
+        let mut rec = Recorder::create(&path).unwrap();
+        let err = rec.record_utterance(&mut Vanishing(15), &CaptureOptions::default(), &mut |_| Control::Continue).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, CaptureError::DeviceGone { .. }), "{msg}");
+        assert!(msg.contains("`usb mic` disappeared: unplugged") && msg.contains("1.5 s") && msg.contains("gone.wav"), "{msg}");
+        drop(rec);
+        assert_eq!(hound::WavReader::open(&path).unwrap().len(), 15 * 1600);
+    }
+
     #[test]
     fn the_wav_is_playable_before_finish() {
         let dir = tempfile::tempdir().unwrap();

@@ -299,3 +299,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod flow_tests;
