@@ -134,3 +134,54 @@ pub(super) fn accepted_reply(done: Accepted) -> (StatusCode, Json<Value>) {
     }
     (status, Json(body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn form() -> Form {
+        crate::extract::form::find_form("service_report", None).unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn any_header_value_is_taken_or_refused_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = axum::http::HeaderValue::from_bytes(&bytes) {
+                headers.insert(IDEMPOTENCY_KEY, v);
+                match idempotency_key(&headers) {
+                    Ok(Some(k)) => prop_assert!(!k.is_empty() && k.len() <= MAX_KEY_LEN && k.chars().all(|c| c.is_ascii_graphic())),
+                    Ok(None) => prop_assert!(false, "a present header is never ignored"),
+                    Err(e) => prop_assert!(e.to_string().contains("Idempotency-Key")),
+                }
+            }
+        }
+
+        #[test]
+        fn any_device_parts_are_taken_or_refused_without_panicking(transcript in ".{0,80}", fields in ".{0,80}", problems in ".{0,40}") {
+            let mut parts = DeviceParts::default();
+            parts.set("transcript", &transcript).unwrap();
+            parts.set("fields", &fields).unwrap();
+            parts.set("problems", &problems).unwrap();
+            if let Err(e) = parts.into_draft(&form(), None) {
+                prop_assert!(e.to_string().starts_with("multipart part `"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_good_device_submission_becomes_a_draft() {
+        let mut parts = DeviceParts::default();
+        parts.set("transcript", r#"{"text": "asset 4471", "language": "en", "model": "tiny.en", "segments": []}"#).unwrap();
+        parts.set("fields", r#"{"asset": "4471"}"#).unwrap();
+        assert!(parts.set("fields", "{}").is_err(), "a part given twice is refused");
+        let d = parts.into_draft(&form(), None).unwrap().unwrap();
+        assert_eq!((d.transcript.model.as_str(), d.fields["asset"].as_str()), ("tiny.en", Some("4471")));
+        assert_eq!((d.details.clone(), d.problems.clone()), (json!({}), json!([])));
+        let mut half = DeviceParts::default();
+        half.set("fields", "{}").unwrap();
+        assert!(half.into_draft(&form(), None).unwrap_err().to_string().contains("both `transcript` and `fields`"));
+        assert!(DeviceParts::default().into_draft(&form(), None).unwrap().is_none());
+    }
+}
