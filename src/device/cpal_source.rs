@@ -157,7 +157,7 @@ where
 {
     let err_tx = tx.clone();
     device.build_input_stream::<T, _, _>(
-        config.clone(),
+        *config,
         move |data: &[T], _| {
             let mono: Vec<f32> = data
                 .chunks(channels)
