@@ -14,7 +14,7 @@ use tower::ServiceExt;
 use crate::api::{Api, api, tone_wav};
 use crate::both_backends;
 use crate::store::TestDb;
-use crate::support::{bin, root};
+use crate::support::bin;
 
 mod capture;
 mod queue;
@@ -61,7 +61,7 @@ pub fn command(args: Vec<String>) -> Command {
     cmd.arg("dictate")
         .args(["--model", "tiny.en", "--speech", "off", "--threads", "2"])
         .args(args)
-        .env("FIELDVOICE_MODELS_DIR", root().join("models"))
+        .env("FIELDVOICE_MODELS_DIR", std::path::absolute(fieldvoice::model::models_dir()).unwrap())
         .env_remove("FIELDVOICE_SERVER")
         .env_remove("FIELDVOICE_TOKEN")
         .env_remove("FIELDVOICE_DATABASE_URL");
