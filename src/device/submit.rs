@@ -146,7 +146,11 @@ pub async fn submit_store(store: &Store, data_dir: &Path, token: &str, report: &
         source: "device".into(),
         technician_id,
     };
-    let draft = device_draft(report);
+    let mut draft = device_draft(report);
+    // Forms from a custom directory are not known here; such drafts are stored without CRM links.
+    if let Ok(form) = crate::extract::form::find_form(&report.form, None) {
+        (draft.customer_id, draft.asset_id) = store.crm_links(&form, &draft.fields).await.map_err(|e| SubmitError::Store(e.to_string()))?;
+    }
     let done = store
         .accept_keyed_upload(&rec, &report.form, Some(&report.language), Some(&report.idempotency_key), Some(&draft))
         .await
@@ -167,5 +171,7 @@ fn device_draft(report: &QueuedReport) -> DeviceDraft {
         fields: report.fields.clone(),
         details: report.details.clone(),
         problems: report.problems.clone(),
+        customer_id: None,
+        asset_id: None,
     }
 }

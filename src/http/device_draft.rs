@@ -111,7 +111,7 @@ impl DeviceParts {
         if !problems.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
             return Err(ApiError::BadRequest("multipart part `problems`: not a JSON list of strings".into()));
         }
-        Ok(Some(DeviceDraft { transcript, fields, details, problems }))
+        Ok(Some(DeviceDraft { transcript, fields, details, problems, customer_id: None, asset_id: None }))
     }
 }
 

@@ -75,7 +75,10 @@ async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiR
         return Err(ApiError::BadRequest(format!("language `{l}` is not a two-letter code such as en or zh")));
     }
 
-    let draft = params.device.into_draft(state.form(&form)?, language.as_deref())?;
+    let mut draft = params.device.into_draft(state.form(&form)?, language.as_deref())?;
+    if let Some(d) = draft.as_mut() {
+        (d.customer_id, d.asset_id) = state.store.crm_links(state.form(&form)?, &d.fields).await?;
+    }
     let checked = check_audio(bytes.clone()).await.inspect_err(|_| state.counters.upload_rejected())?;
     let (sha256, rel) = recording_location(&bytes);
     let abs = state.data_dir.join(&rel);

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::report::{NewRecording, StoredTranscript};
+use crate::extract::form::{FieldType, Form};
 use super::{Result, Store, StoreError, now_ms};
 
 /// What a device already worked out on its own: the transcript and the fields the technician confirmed.
@@ -18,6 +19,9 @@ pub struct DeviceDraft {
     pub details: Json,
     /// Problem messages.
     pub problems: Json,
+    /// The CRM rows the fields resolved to (see [`Store::crm_links`]).
+    pub customer_id: Option<i64>,
+    pub asset_id: Option<i64>,
 }
 
 /// What accepting a (possibly repeated) upload gave.
@@ -83,7 +87,8 @@ impl Store {
         };
         let report_id: i64 = sqlx::query_scalar(
             "insert into report (recording_id, technician_id, form, language, state, fields, details, problems, \
-             created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) returning report_id",
+             customer_id, asset_id, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning report_id",
         )
         .bind(recording_id)
         .bind(rec.technician_id)
@@ -93,6 +98,8 @@ impl Store {
         .bind(fields)
         .bind(details)
         .bind(problems)
+        .bind(draft.and_then(|d| d.customer_id))
+        .bind(draft.and_then(|d| d.asset_id))
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -153,5 +160,30 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::not_found("recording", recording_id))
+    }
+
+    /// The CRM rows a report's fields point at: the asset its asset-tag field names (and that asset's
+    /// customer), else the customer its customer field names exactly. Returns (customer_id, asset_id).
+    pub async fn crm_links(&self, form: &Form, fields: &Json) -> Result<(Option<i64>, Option<i64>)> {
+        let mut asset_id = None;
+        let mut customer_id = None;
+        for field in &form.fields {
+            let Some(value) = fields.get(&field.name).and_then(Json::as_str) else { continue };
+            match field.kind {
+                FieldType::AssetTag => {
+                    if let Some(a) = self.asset_by_tag(value).await? {
+                        asset_id = Some(a.asset_id);
+                        customer_id = customer_id.or(Some(a.customer_id));
+                    }
+                }
+                FieldType::Customer => {
+                    if let Some(c) = self.customers().await?.into_iter().find(|c| c.name == value) {
+                        customer_id = Some(c.customer_id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok((customer_id, asset_id))
     }
 }

@@ -14,7 +14,7 @@ use tower::ServiceExt;
 use crate::api::{Api, api, tone_wav};
 use crate::both_backends;
 use crate::store::TestDb;
-use crate::support::bin;
+use crate::support::{bin, root};
 
 mod capture;
 mod queue;
@@ -174,6 +174,9 @@ async fn post(a: &Api, key: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) 
 
 async fn same_idempotency_key_twice_makes_one_report(db: &TestDb) {
     let a = api(db, 8 << 20).await;
+    let crm = root().join("tests/fixtures/crm");
+    db.store.import_customers("customers.csv", std::fs::read(crm.join("customers.csv")).unwrap().as_slice()).await.unwrap();
+    db.store.import_assets("assets.csv", std::fs::read(crm.join("assets.csv")).unwrap().as_slice()).await.unwrap();
     let fields = json!({"asset": "4471", "customer": "Acme Foods", "status": "closed"});
     let (st1, first) = post(&a, Some("key-0001"), device_upload("XyZ", &fields)).await;
     assert_eq!(st1, StatusCode::CREATED, "{first}");
@@ -193,6 +196,9 @@ async fn same_idempotency_key_twice_makes_one_report(db: &TestDb) {
     assert_eq!(st, StatusCode::ACCEPTED, "{plain}");
     let stored = db.store.report(first["report_id"].as_i64().unwrap()).await.unwrap();
     assert_eq!(stored.fields, fields);
+    // The draft is linked to the CRM rows its asset tag names, as processed uploads are.
+    let asset = db.store.asset_by_tag("4471").await.unwrap().expect("fixture asset 4471");
+    assert_eq!((stored.asset_id, stored.customer_id), (Some(asset.asset_id), Some(asset.customer_id)));
     assert_eq!(db.store.recording_source(stored.recording_id).await.unwrap(), "device");
 
     // Bad input is refused with the reason.
