@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(cmake clang libclang-dev pkg-config libasound2-dev espeak-ng sox pocketsphinx-testdata)
+APT_PACKAGES=(cmake clang libclang-dev pkg-config libasound2-dev espeak-ng sox pocketsphinx-testdata libspeechd-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
