@@ -6,6 +6,8 @@
 pub mod app;
 pub mod audio;
 pub mod config;
+pub mod device;
+pub mod dialog;
 pub mod extract;
 pub mod http;
 pub mod jobs;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod crm;
+mod dictate;
 mod extract;
 mod model;
 mod serve;
@@ -33,6 +34,8 @@ enum Command {
     Crm(crm::Args),
     /// Serve the HTTP API and run job workers.
     Serve(serve::Args),
+    /// Dictate a report into the device's microphone; submit it, or queue it until the service is back.
+    Dictate(dictate::Args),
     /// Run job workers only (several machines can share one PostgreSQL database).
     Worker(serve::WorkerArgs),
 }
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Crm(args) => crm::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Worker(args) => serve::run_worker(args),
+        Command::Dictate(args) => dictate::run(args),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@
 mod auth;
 mod ui;
 mod crm;
+mod device_draft;
 mod error;
 mod ops;
 mod reports;

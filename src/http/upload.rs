@@ -2,9 +2,6 @@
 //! anything is stored; the file is written and synced under the data directory and the recording, report
 //! and job are committed before 202 is returned.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
@@ -12,11 +9,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::{ApiError, ApiResult, AppState, Auth};
 use crate::audio::{AudioError, DecodeOptions, decode};
-use crate::store::{NewRecording, Role};
+use crate::store::{NewRecording, Role, recording_location, write_durably};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/api/v1/reports", post(upload).get(super::reports::list))
@@ -29,9 +25,13 @@ struct UploadParams {
     language: Option<String>,
     /// Required when a reviewer or admin uploads for a technician.
     technician_id: Option<i64>,
+    /// Multipart only: what a device already transcribed and filled in (see [`super::device_draft`]).
+    #[serde(skip)]
+    device: super::device_draft::DeviceParts,
 }
 
 async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiResult<(StatusCode, Json<Value>)> {
+    let key = super::device_draft::idempotency_key(req.headers())?;
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -59,6 +59,11 @@ async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiR
         (_, _, Some(id)) => state.store.technician(id).await.map(|t| t.technician_id)?,
         (_, _, None) => return Err(ApiError::BadRequest("`technician_id` is required when a reviewer or admin uploads".into())),
     };
+    if let Some(k) = &key
+        && let Some(done) = state.store.upload_by_key(technician_id, k).await?
+    {
+        return Ok(super::device_draft::accepted_reply(done));
+    }
     let form = match params.form.as_deref() {
         Some(name) => state.form(name)?.name.clone(),
         None => state.forms.first().map(|f| f.name.clone()).ok_or_else(|| ApiError::Internal("no forms loaded".into()))?,
@@ -70,12 +75,15 @@ async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiR
         return Err(ApiError::BadRequest(format!("language `{l}` is not a two-letter code such as en or zh")));
     }
 
+    let mut draft = params.device.into_draft(state.form(&form)?, language.as_deref())?;
+    if let Some(d) = draft.as_mut() {
+        (d.customer_id, d.asset_id) = state.store.crm_links(state.form(&form)?, &d.fields).await?;
+    }
     let checked = check_audio(bytes.clone()).await.inspect_err(|_| state.counters.upload_rejected())?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let rel = PathBuf::from("recordings").join(&sha256[..2]).join(format!("{sha256}.wav"));
+    let (sha256, rel) = recording_location(&bytes);
     let abs = state.data_dir.join(&rel);
     let data = bytes.clone();
-    tokio::task::spawn_blocking(move || write_durably(&abs, &data))
+    tokio::task::spawn_blocking(move || write_durably(&abs, &data, false))
         .await
         .map_err(|e| ApiError::Internal(format!("write task: {e}")))?
         .map_err(|e| ApiError::Internal(format!("writing recording: {e}")))?;
@@ -84,9 +92,17 @@ async fn upload(State(state): State<AppState>, auth: Auth, req: Request) -> ApiR
         sha256,
         bytes: bytes.len() as i64,
         duration_ms: (checked * 1000.0).round() as i64,
-        source: "upload".into(),
+        source: if draft.is_some() { "device" } else { "upload" }.into(),
         technician_id,
     };
+    let language = language.or_else(|| draft.as_ref().map(|d| d.transcript.language.clone()));
+    if key.is_some() || draft.is_some() {
+        let done = state.store.accept_keyed_upload(&rec, &form, language.as_deref(), key.as_deref(), draft.as_ref()).await?;
+        if !done.replayed {
+            state.counters.upload_accepted();
+        }
+        return Ok(super::device_draft::accepted_reply(done));
+    }
     let upload = state.store.accept_upload(&rec, &form, language.as_deref()).await?;
     state.counters.upload_accepted();
     Ok((
@@ -121,7 +137,13 @@ async fn read_multipart(mut mp: Multipart, limit: u64) -> ApiResult<(UploadParam
                 let id = text.trim().parse().map_err(|_| ApiError::BadRequest(format!("technician_id `{text}` is not a number")))?;
                 params.technician_id = Some(id);
             }
-            other => return Err(ApiError::BadRequest(format!("unknown multipart field `{other}` (audio, form, language, technician_id)"))),
+            "transcript" | "fields" | "details" | "problems" => {
+                let text = field.text().await.map_err(bad)?;
+                params.device.set(&name, &text)?;
+            }
+            other => return Err(ApiError::BadRequest(format!(
+                "unknown multipart field `{other}` (audio, form, language, technician_id, transcript, fields, details, problems)"
+            ))),
         }
     }
     let audio = audio.ok_or_else(|| ApiError::BadRequest("multipart upload has no `audio` part".into()))?;
@@ -143,20 +165,4 @@ async fn check_audio(bytes: Bytes) -> ApiResult<f64> {
         Err(e @ AudioError::TooLong { .. }) => Err(ApiError::PayloadTooLarge(format!("upload: {e}"))),
         Err(e) => Err(ApiError::BadRequest(format!("upload: {e}"))),
     }
-}
-
-/// Writes `data` to `path` so that it survives a crash once this returns: a temporary file in the same
-/// directory is written and synced, renamed into place, and the directory synced. Content-addressed paths
-/// make a repeat upload of the same bytes a no-op.
-fn write_durably(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().ok_or_else(|| std::io::Error::other("recording path has no directory"))?;
-    std::fs::create_dir_all(dir)?;
-    if path.exists() {
-        return Ok(());
-    }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    std::fs::File::open(dir)?.sync_all()
 }

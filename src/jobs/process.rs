@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use super::{JobError, PROCESS_REPORT, Pipeline};
 use crate::audio::{DecodeOptions, decode};
 use crate::extract::directory::Directory;
-use crate::extract::form::FieldType;
 use crate::extract::{ExtractOptions, WordConfidence, extract};
 use crate::store::{Job, ReportState, StoredTranscript};
 use crate::transcribe::{Language, TranscribeOptions};
@@ -105,25 +104,7 @@ async fn process_report(p: &Pipeline, report_id: i64) -> Result<(), JobError> {
     let problems = doc.get("problems").cloned().unwrap_or_else(|| json!([]));
 
     // Link the report to the CRM rows its asset tag and customer resolved to.
-    let mut asset_id = None;
-    let mut customer_id = None;
-    for field in &form.fields {
-        let Some(value) = fields.get(&field.name).and_then(Value::as_str) else { continue };
-        match field.kind {
-            FieldType::AssetTag => {
-                if let Some(a) = p.store.asset_by_tag(value).await? {
-                    asset_id = Some(a.asset_id);
-                    customer_id = customer_id.or(Some(a.customer_id));
-                }
-            }
-            FieldType::Customer => {
-                if let Some(c) = p.store.customers().await?.into_iter().find(|c| c.name == value) {
-                    customer_id = Some(c.customer_id);
-                }
-            }
-            _ => {}
-        }
-    }
+    let (customer_id, asset_id) = p.store.crm_links(form, &fields).await?;
     p.store.complete_report(report_id, &extraction.language, &fields, &details, &problems, customer_id, asset_id).await?;
     Ok(())
 }

@@ -11,9 +11,11 @@ mod auth;
 mod crm;
 mod jobs;
 mod outbox;
+mod recording_file;
 mod report;
 mod session;
 mod stats;
+mod upload_key;
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -26,6 +28,8 @@ pub use auth::{Principal, Role, Technician, User};
 pub use account::Language;
 pub use crm::{Asset, AssetInput, Customer, CustomerInput, ImportSummary};
 pub use jobs::{Job, JobState, MAX_ATTEMPTS, PipelineStats, QueueDepth};
+pub use recording_file::{recording_location, write_durably};
+pub use upload_key::{Accepted, DeviceDraft};
 pub use outbox::{NewDelivery, OutboxEntry, Ticket, ticket_number};
 pub use session::{Session, SESSION_HOURS};
 pub use stats::{QueueFilter, ReportStats};
@@ -121,6 +125,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "web_session",
         include_str!("../../migrations/sqlite/0003_web_session.sql"),
         include_str!("../../migrations/postgres/0003_web_session.sql"),
+    ),
+    (
+        5,
+        "upload_key",
+        include_str!("../../migrations/sqlite/0005_upload_key.sql"),
+        include_str!("../../migrations/postgres/0005_upload_key.sql"),
     ),
 ];
 
