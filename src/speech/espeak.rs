@@ -30,8 +30,8 @@ unsafe extern "C" fn collect(wav: *mut std::os::raw::c_short, n: std::os::raw::c
     0
 }
 
-/// Synthesises `text` with `voice`; returns the samples and their rate (22,050 Hz with Debian's data).
-pub fn synthesise(voice: &str, text: &str) -> Result<(Vec<i16>, u32), SpeechError> {
+/// Synthesises `text` with `voice` at `rate_wpm` words per minute; returns the samples and their rate (22,050 Hz with Debian's data).
+pub fn synthesise(voice: &str, rate_wpm: i32, text: &str) -> Result<(Vec<i16>, u32), SpeechError> {
     let mut engine = ENGINE.lock().unwrap_or_else(|p| p.into_inner());
     let rate = match *engine {
         Some(rate) => rate,
@@ -56,7 +56,7 @@ pub fn synthesise(voice: &str, text: &str) -> Result<(Vec<i16>, u32), SpeechErro
         return Err(SpeechError::Engine(format!("voice {voice} not found ({err})")));
     }
     // SAFETY: under the lock.
-    unsafe { sys::espeak_SetParameter(sys::espeak_PARAMETER_espeakRATE, 165, 0) };
+    unsafe { sys::espeak_SetParameter(sys::espeak_PARAMETER_espeakRATE, rate_wpm, 0) };
     let clean: String = text.chars().map(|c| if c == '\0' { ' ' } else { c }).collect();
     let ctext = CString::new(clean).map_err(|_| SpeechError::Engine("text with a NUL byte".into()))?;
     OUTPUT.with(|o| o.borrow_mut().clear());

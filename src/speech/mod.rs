@@ -53,19 +53,35 @@ pub fn tone(ms: u32) -> Arc<[i16]> {
         .collect()
 }
 
+/// Speaking rate of prompts: a little slower than espeak-ng's default, for the telephone band.
+pub const DEFAULT_RATE_WPM: i32 = 160;
+
 /// espeak-ng prompts with a memory and disk cache and pre-recorded replacements.
 pub struct EspeakRenderer {
     cache_dir: Option<PathBuf>,
     audio_dir: Option<PathBuf>,
     memory: Mutex<HashMap<String, Arc<[i16]>>>,
     synthesised: AtomicUsize,
+    rate_wpm: i32,
 }
 
 impl EspeakRenderer {
     /// `cache_dir` (e.g. `<data dir>/prompt-cache`) keeps rendered prompts across restarts; `audio_dir`
     /// (e.g. `prompts/audio`) holds pre-recorded WAVs.
     pub fn new(cache_dir: Option<PathBuf>, audio_dir: Option<PathBuf>) -> Self {
-        EspeakRenderer { cache_dir, audio_dir, memory: Mutex::new(HashMap::new()), synthesised: AtomicUsize::new(0) }
+        EspeakRenderer {
+            cache_dir,
+            audio_dir,
+            memory: Mutex::new(HashMap::new()),
+            synthesised: AtomicUsize::new(0),
+            rate_wpm: DEFAULT_RATE_WPM,
+        }
+    }
+
+    /// The same renderer speaking at `wpm` words per minute (80 to 450).
+    pub fn with_rate(mut self, wpm: i32) -> Self {
+        self.rate_wpm = wpm.clamp(80, 450);
+        self
     }
 
     /// How many prompts were synthesised (not served from a cache).
@@ -119,7 +135,7 @@ impl PromptRenderer for EspeakRenderer {
             return Ok(audio);
         }
         let voice = voice_for(lang);
-        let key = cache_key(voice, text);
+        let key = cache_key(&format!("{voice}@{}", self.rate_wpm), text);
         if let Some(hit) = self.memory.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(hit.clone());
         }
@@ -127,7 +143,7 @@ impl PromptRenderer for EspeakRenderer {
         let samples = match file.as_deref().and_then(read_cache) {
             Some(cached) => cached,
             None => {
-                let (pcm, rate) = espeak::synthesise(voice, text)?;
+                let (pcm, rate) = espeak::synthesise(voice, self.rate_wpm, text)?;
                 self.synthesised.fetch_add(1, Ordering::Relaxed);
                 let f: Vec<f32> = pcm.iter().map(|&s| f32::from(s) / 32768.0).collect();
                 let out: Arc<[i16]> = f32_to_i16(&resample(&f, rate, CALL_RATE)).into();
