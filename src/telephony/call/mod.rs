@@ -340,7 +340,11 @@ impl Call {
                 let transcriber = inner.transcriber.clone();
                 let call_id = self.info.call_id.clone();
                 self.tasks.spawn(async move {
+                    let audio_ms = samples.len() as u64 * 1000 / u64::from(crate::audio::SAMPLE_RATE);
+                    let started = Instant::now();
                     let result = tokio::task::spawn_blocking(move || transcriber.transcribe(&samples, &opts)).await;
+                    let took_ms = started.elapsed().as_millis() as u64;
+                    tracing::info!(call_id = %call_id, audio_ms, took_ms, "transcribed");
                     let text = match result {
                         Ok(Ok(t)) => Some(t.text.trim().to_string()),
                         Ok(Err(e)) => {
