@@ -34,12 +34,13 @@ fn refuse(status: StatusCode, why: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain")], why.to_string()).into_response()
 }
 
-/// The Twilio settings and call handler, or the response that says Twilio is not set up here.
-fn configured(s: &AppState) -> Result<(&TwilioSettings, &SharedCallHandler), Response> {
-    match (&s.twilio, &s.call_handler) {
-        (Some(t), Some(h)) => Ok((t, h)),
-        _ => Err(refuse(StatusCode::NOT_FOUND, "Twilio is not configured on this server")),
-    }
+/// The Twilio settings and call handler, when Twilio is set up here.
+fn configured(s: &AppState) -> Option<(&TwilioSettings, &SharedCallHandler)> {
+    s.twilio.as_ref().zip(s.call_handler.as_ref())
+}
+
+fn not_configured() -> Response {
+    refuse(StatusCode::NOT_FOUND, "Twilio is not configured on this server")
 }
 
 fn signature_header(headers: &HeaderMap) -> &str {
@@ -49,10 +50,7 @@ fn signature_header(headers: &HeaderMap) -> &str {
 /// The TwiML webhook: checks the signature over the public URL and the POST parameters, then connects the
 /// call to the media stream, passing the caller's number.
 async fn voice(State(s): State<AppState>, headers: HeaderMap, Form(params): Form<Vec<(String, String)>>) -> Response {
-    let (settings, _) = match configured(&s) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let Some((settings, _)) = configured(&s) else { return not_configured() };
     let url = format!("{}{VOICE_PATH}", settings.public_base_url);
     if !signature_ok(&settings.auth_token, &url, &params, signature_header(&headers)) {
         tracing::warn!(url, "Twilio webhook with a bad or missing X-Twilio-Signature");
@@ -77,10 +75,7 @@ fn stream_url(base: &str) -> String {
 
 /// The Media Streams WebSocket. Twilio signs the upgrade request over the stream URL.
 async fn media(State(s): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
-    let (settings, handler) = match configured(&s) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let Some((settings, handler)) = configured(&s) else { return not_configured() };
     let url = stream_url(&settings.public_base_url);
     if !signature_ok(&settings.auth_token, &url, &[], signature_header(&headers)) {
         tracing::warn!(url, "Twilio media stream with a bad or missing X-Twilio-Signature");
