@@ -12,6 +12,7 @@ pub mod extract;
 pub mod http;
 pub mod jobs;
 pub mod model;
+pub mod speech;
 pub mod store;
 pub mod telephony;
 pub mod transcribe;

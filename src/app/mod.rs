@@ -7,6 +7,8 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::dialog::Ivr;
+use crate::telephony::call::CallRunner;
 use crate::extract::form::{FormError, load_forms};
 use crate::http::{AppState, app, serve};
 use crate::jobs::{Pipeline, WorkerOptions};
@@ -101,11 +103,14 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
         seed_demo(&store, dir).await?;
     }
     let forms = Arc::new(load_forms(None)?);
-    let (workers, stop) = if config.workers > 0 {
+    let twilio = config.twilio_auth_token.clone().zip(config.public_base_url.clone());
+    // One model shared by the job workers and phone calls.
+    let transcriber = if config.workers > 0 || twilio.is_some() { Some(load_transcriber(&config)?) } else { None };
+    let (workers, stop) = if let Some(transcriber) = transcriber.clone().filter(|_| config.workers > 0) {
         let pipeline = Arc::new(Pipeline {
             store: store.clone(),
             data_dir: config.data_dir.clone(),
-            transcriber: load_transcriber(&config)?,
+            transcriber,
             forms: forms.clone(),
             reference_date: None,
         });
@@ -118,6 +123,12 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
     state.forms = forms;
     state.webhook_urls = Arc::new(config.webhook_urls.clone());
     state.confirm_to_customer = config.confirm_to_customer;
+    if let (Some((auth_token, public_base_url)), Some(transcriber)) = (twilio, transcriber) {
+        let runner = call_runner(&config, &store, transcriber)?;
+        state.call_stats = Some(runner.stats());
+        state.call_handler = Some(Arc::new(runner));
+        state.twilio = Some(crate::http::TwilioSettings { auth_token, public_base_url });
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| AppError::Listen { addr: config.listen.to_string(), source })?;
@@ -132,6 +143,14 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
     }
     store.close().await;
     Ok(())
+}
+
+/// The phone-call handler: the IVR over the service report, espeak-ng prompts cached under the data
+/// directory, pre-recorded prompts from prompts/audio when present.
+pub fn call_runner(config: &Config, store: &Store, transcriber: Arc<dyn Transcriber>) -> Result<CallRunner, AppError> {
+    let form = crate::extract::form::find_form("service_report", None)?;
+    let renderer = crate::speech::EspeakRenderer::new(Some(config.data_dir.join("prompt-cache")), Some(PathBuf::from("prompts/audio")));
+    Ok(CallRunner::new(store.clone(), transcriber, Arc::new(renderer), Ivr::builtin(), form, config.data_dir.clone()))
 }
 
 /// Starts the webhook deliverer when endpoints and a secret are configured.

@@ -64,6 +64,12 @@ pub struct Args {
     /// HMAC-SHA256 key for webhook signatures.
     #[arg(long, env = "FIELDVOICE_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secret: Option<String>,
+    /// Twilio auth token: turns on the Twilio webhook (/twilio/voice) and media stream (/twilio/media).
+    #[arg(long, env = "FIELDVOICE_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    twilio_auth_token: Option<String>,
+    /// The public URL Twilio reaches this server at (https://...).
+    #[arg(long, env = "FIELDVOICE_PUBLIC_BASE_URL")]
+    public_base_url: Option<String>,
     /// Seed demo CRM data and demo logins (from tests/fixtures/crm) and print them.
     #[arg(long)]
     demo: bool,
@@ -81,6 +87,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_upload_bytes: args.max_upload_bytes,
         webhook_urls: (!args.webhook_urls.is_empty()).then_some(args.webhook_urls),
         webhook_secret: args.webhook_secret,
+        twilio_auth_token: args.twilio_auth_token,
+        public_base_url: args.public_base_url,
         ..RawConfig::default()
     });
     let config = raw.validate()?;

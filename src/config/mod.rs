@@ -27,6 +27,10 @@ pub struct RawConfig {
     pub webhook_secret: Option<String>,
     /// Also send `report.confirmed` to the customer's contact hook.
     pub confirm_to_customer: Option<bool>,
+    /// Twilio account auth token: checks X-Twilio-Signature on the Twilio webhook and media stream.
+    pub twilio_auth_token: Option<String>,
+    /// The URL Twilio reaches this server at (https://...), used for signatures and the stream URL.
+    pub public_base_url: Option<String>,
 }
 
 /// Why a configuration was refused; names the setting.
@@ -51,6 +55,9 @@ pub struct Config {
     pub webhook_urls: Vec<String>,
     pub webhook_secret: Option<String>,
     pub confirm_to_customer: bool,
+    /// Twilio auth token and this server's public base URL (no trailing slash), both set or neither.
+    pub twilio_auth_token: Option<String>,
+    pub public_base_url: Option<String>,
 }
 
 /// The embedded default database.
@@ -79,6 +86,8 @@ impl RawConfig {
             webhook_urls: over.webhook_urls.or(self.webhook_urls),
             webhook_secret: over.webhook_secret.or(self.webhook_secret),
             confirm_to_customer: over.confirm_to_customer.or(self.confirm_to_customer),
+            twilio_auth_token: over.twilio_auth_token.or(self.twilio_auth_token),
+            public_base_url: over.public_base_url.or(self.public_base_url),
         }
     }
 
@@ -113,7 +122,19 @@ impl RawConfig {
         if !webhook_urls.is_empty() && webhook_secret.is_none() {
             return Err(ConfigError::Invalid { setting: "webhook_secret", reason: "required when webhook_urls are set".into() });
         }
+        let twilio_auth_token = self.twilio_auth_token.filter(|t| !t.trim().is_empty());
+        let public_base_url = self.public_base_url.map(|u| u.trim().trim_end_matches('/').to_string());
+        if let Some(url) = &public_base_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid { setting: "public_base_url", reason: format!("`{url}` is not an http(s) URL") });
+        }
+        if twilio_auth_token.is_some() && public_base_url.is_none() {
+            return Err(ConfigError::Invalid { setting: "public_base_url", reason: "required when twilio_auth_token is set".into() });
+        }
         Ok(Config {
+            twilio_auth_token,
+            public_base_url,
             database_url,
             listen,
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("data")),
@@ -157,5 +178,11 @@ mod tests {
         let hooks = RawConfig { webhook_urls: Some(vec!["http://crm/hook".into()]), ..Default::default() };
         assert!(hooks.validate().unwrap_err().to_string().contains("webhook_secret"));
         assert!(toml::from_str::<RawConfig>("lisen = 1").is_err(), "unknown keys are refused");
+        let twilio = RawConfig { twilio_auth_token: Some("tok".into()), ..Default::default() };
+        assert_eq!(twilio.validate().unwrap_err().to_string(), "public_base_url: required when twilio_auth_token is set");
+        let bad = RawConfig { public_base_url: Some("fv.example".into()), ..Default::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "public_base_url: `fv.example` is not an http(s) URL");
+        let ok = RawConfig { twilio_auth_token: Some("tok".into()), public_base_url: Some("https://fv.example/".into()), ..Default::default() };
+        assert_eq!(ok.validate().unwrap().public_base_url.as_deref(), Some("https://fv.example"));
     }
 }

@@ -9,6 +9,7 @@ mod device_draft;
 mod error;
 mod ops;
 mod reports;
+mod twilio;
 mod upload;
 mod users;
 mod validate;
@@ -22,9 +23,12 @@ use axum::extract::DefaultBodyLimit;
 pub use auth::{Auth, LoginThrottle};
 pub use error::{ApiError, ApiResult};
 pub use ops::Counters;
+pub use twilio::TwilioSettings;
 
 use crate::extract::form::Form;
 use crate::store::Store;
+use crate::telephony::SharedCallHandler;
+use crate::telephony::call::CallStats;
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -40,6 +44,12 @@ pub struct AppState {
     /// Webhook endpoints a verification writes outbox rows for.
     pub webhook_urls: Arc<Vec<String>>,
     pub confirm_to_customer: bool,
+    /// Runs phone calls that come in through the Twilio media stream (and SIP); `None`: no telephony.
+    pub call_handler: Option<SharedCallHandler>,
+    /// Twilio's auth token and this server's public URL; `None`: the Twilio routes answer 404.
+    pub twilio: Option<TwilioSettings>,
+    /// Call counters shown in /metrics.
+    pub call_stats: Option<Arc<CallStats>>,
 }
 
 impl AppState {
@@ -54,6 +64,9 @@ impl AppState {
             counters: Arc::new(Counters::default()),
             webhook_urls: Arc::new(Vec::new()),
             confirm_to_customer: false,
+            call_handler: None,
+            twilio: None,
+            call_stats: None,
         }
     }
 
@@ -77,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crm::router())
         .merge(users::router())
         .merge(ui::router())
+        .merge(twilio::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }

@@ -8,6 +8,7 @@
 
 mod account;
 mod auth;
+mod call;
 mod crm;
 mod jobs;
 mod outbox;
@@ -26,6 +27,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use auth::{Principal, Role, Technician, User};
 pub use account::Language;
+pub use call::{CallEnd, CallTurn, NewCall, PhoneCall, PhoneReport};
 pub use crm::{Asset, AssetInput, Customer, CustomerInput, ImportSummary};
 pub use jobs::{Job, JobState, MAX_ATTEMPTS, PipelineStats, QueueDepth};
 pub use recording_file::{recording_location, write_durably};
@@ -125,6 +127,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "web_session",
         include_str!("../../migrations/sqlite/0003_web_session.sql"),
         include_str!("../../migrations/postgres/0003_web_session.sql"),
+    ),
+    (
+        4,
+        "phone_call",
+        include_str!("../../migrations/sqlite/0004_phone_call.sql"),
+        include_str!("../../migrations/postgres/0004_phone_call.sql"),
     ),
     (
         5,

@@ -10,3 +10,5 @@ mod model;
 mod transcribe;
 mod browser;
 mod dictate;
+mod call;
+mod twilio;
