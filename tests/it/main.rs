@@ -8,3 +8,4 @@ mod extract;
 mod normalise;
 mod model;
 mod transcribe;
+mod sip;
