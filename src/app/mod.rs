@@ -12,6 +12,8 @@ use crate::http::{AppState, app, serve};
 use crate::jobs::{Pipeline, WorkerOptions};
 use crate::model::{ModelError, models_dir, resolve};
 use crate::store::{Role, Store, StoreError};
+use crate::telephony::SharedCallHandler;
+use crate::telephony::sip::SipEndpoint;
 use crate::transcribe::{LoadOptions, TranscribeError, Transcriber, WhisperTranscriber};
 
 /// Why the service could not start.
@@ -29,6 +31,8 @@ pub enum AppError {
     Listen { addr: String, source: std::io::Error },
     #[error("demo data: {0}")]
     Demo(String),
+    #[error(transparent)]
+    Sip(#[from] crate::telephony::sip::SipError),
 }
 
 /// The demo logins `serve --demo` creates (printed at start).
@@ -118,6 +122,9 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
     state.forms = forms;
     state.webhook_urls = Arc::new(config.webhook_urls.clone());
     state.confirm_to_customer = config.confirm_to_customer;
+    let call_handler: Option<SharedCallHandler> = None;
+    let sip = start_sip(&config, call_handler).await?;
+    state.sip_stats = sip.as_ref().map(|e| e.stats.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| AppError::Listen { addr: config.listen.to_string(), source })?;
@@ -126,12 +133,33 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
     serve(listener, app(state), shutdown_signal())
         .await
         .map_err(|source| AppError::Listen { addr: addr.to_string(), source })?;
+    if let Some(sip) = sip {
+        sip.shutdown().await;
+    }
     let _ = stop.send(true);
     for w in workers.into_iter().chain(deliverer) {
         let _ = w.await;
     }
     store.close().await;
     Ok(())
+}
+
+/// Starts the SIP endpoint when configured and a call handler exists. A busy default port (nobody asked
+/// for SIP) is a warning; a busy port the configuration names is an error.
+pub async fn start_sip(config: &Config, handler: Option<SharedCallHandler>) -> Result<Option<SipEndpoint>, AppError> {
+    let Some(sip) = config.sip.clone() else { return Ok(None) };
+    let Some(handler) = handler else {
+        tracing::warn!("SIP endpoint not started: no call handler in this process");
+        return Ok(None);
+    };
+    match SipEndpoint::start(sip, handler).await {
+        Ok(endpoint) => Ok(Some(endpoint)),
+        Err(e) if !config.sip_listen_explicit => {
+            tracing::warn!(error = %e, "SIP endpoint not started (set sip_listen to a free port, or `off`)");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Starts the webhook deliverer when endpoints and a secret are configured.

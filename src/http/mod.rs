@@ -38,6 +38,8 @@ pub struct AppState {
     /// Webhook endpoints a verification writes outbox rows for.
     pub webhook_urls: Arc<Vec<String>>,
     pub confirm_to_customer: bool,
+    /// Counters of the SIP endpoint, when it runs in this process (shown on /metrics).
+    pub sip_stats: Option<Arc<crate::telephony::sip::SipStats>>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             counters: Arc::new(Counters::default()),
             webhook_urls: Arc::new(Vec::new()),
             confirm_to_customer: false,
+            sip_stats: None,
         }
     }
 

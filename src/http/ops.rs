@@ -99,6 +99,9 @@ async fn metrics(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
             ("{result=\"rejected\"}", s.counters.uploads_rejected.load(Ordering::Relaxed) as f64),
         ],
     );
+    if let Some(sip) = &s.sip_stats {
+        out.push_str(&sip.prometheus());
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }
 
