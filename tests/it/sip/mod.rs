@@ -20,6 +20,8 @@ pub struct Seen {
     pub calls: Vec<CallInfo>,
     pub digits: String,
     pub audio_frames: usize,
+    /// Every caller sample, in order (frames concatenated).
+    pub audio: Vec<i16>,
     pub play_done: Vec<u64>,
     pub hangups: usize,
     pub ended: usize,
@@ -61,6 +63,7 @@ impl CallHandler for Recorder {
                         Inbound::Audio(ref frame) => {
                             assert_eq!(frame.len(), fieldvoice::telephony::FRAME_SAMPLES);
                             s.audio_frames += 1;
+                            s.audio.extend_from_slice(frame);
                         }
                         Inbound::Dtmf(c) => s.digits.push(c),
                         Inbound::PlayDone(id) => s.play_done.push(id),
@@ -105,10 +108,13 @@ pub struct SippRun {
 }
 
 /// Runs `sipp -sf tests/sipp/<scenario> <target> -m 1` (blocking) from a temp dir with a `pcap` link to
-/// the Debian sip-tester recordings; exit 0 is success. `extra` are more sipp arguments.
-pub fn sipp(scenario: &str, target: SocketAddr, extra: &[&str]) -> SippRun {
+/// the Debian sip-tester recordings and copies of `files`; exit 0 is success. `extra` are more sipp arguments.
+pub fn sipp(scenario: &str, target: SocketAddr, extra: &[&str], files: &[PathBuf]) -> SippRun {
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink("/usr/share/sip-tester", dir.path().join("pcap")).unwrap();
+    for f in files {
+        std::fs::copy(f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
     let file: PathBuf = root().join("tests/sipp").join(scenario);
     let (sip_port, media_port) = (free_port().to_string(), free_port().to_string());
     let out = std::process::Command::new("sipp")
@@ -132,7 +138,37 @@ pub fn sipp(scenario: &str, target: SocketAddr, extra: &[&str]) -> SippRun {
 
 /// Runs sipp off the async runtime (the endpoint keeps running on it).
 pub async fn call(scenario: &'static str, target: SocketAddr, extra: &'static [&'static str]) -> SippRun {
-    tokio::task::spawn_blocking(move || sipp(scenario, target, extra)).await.unwrap()
+    tokio::task::spawn_blocking(move || sipp(scenario, target, extra, &[])).await.unwrap()
+}
+
+/// Like [`call`], with files the scenario plays (e.g. a mu-law WAV for `rtp_stream`).
+pub async fn call_with(scenario: &'static str, target: SocketAddr, files: Vec<PathBuf>) -> SippRun {
+    tokio::task::spawn_blocking(move || sipp(scenario, target, &[], &files)).await.unwrap()
+}
+
+/// Speaks `text` with espeak-ng into `dir/name` as an 8 kHz mu-law WAV (what sipp's rtp_stream plays).
+pub fn speech_wav(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
+    let raw = dir.join(format!("{name}.22k.wav"));
+    let out = dir.join(name);
+    let ok = std::process::Command::new("espeak-ng").arg("-w").arg(&raw).arg(text).status().expect("espeak-ng runs");
+    assert!(ok.success());
+    let ok = std::process::Command::new("sox").arg(&raw).args(["-r", "8000", "-c", "1", "-e", "u-law"]).arg(&out).status().expect("sox runs");
+    assert!(ok.success());
+    out
+}
+
+/// The mu-law bytes of a WAV's `data` chunk.
+pub fn wav_data(path: &std::path::Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut at = 12;
+    while at + 8 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        if &bytes[at..at + 4] == b"data" {
+            return bytes[at + 8..(at + 8 + len).min(bytes.len())].to_vec();
+        }
+        at += 8 + len + (len & 1);
+    }
+    panic!("{}: no data chunk", path.display())
 }
 
 /// Waits up to 5 s for the handler to see `done`.
@@ -324,5 +360,28 @@ async fn sipp_keys_by_sip_info_reach_the_handler() {
     assert!(run.ok, "sipp failed:\n{}", run.log);
     let seen = until(&rec, |s| s.ended == 1).await;
     assert_eq!(seen.digits, "7#", "{seen:?}");
+    ep.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_rtp_stream_reaches_the_handler_sample_for_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path(), "speech.wav", "Customer Acme Foods. The condenser fan was not spinning.");
+    let rec = Recorder::new(200, None);
+    let ep = endpoint(rec.clone(), |_| {}).await;
+    let run = call_with("stream_call.xml", ep.addr, vec![wav.clone()]).await;
+    assert!(run.ok, "sipp failed:\n{}", run.log);
+    let seen = until(&rec, |s| s.ended == 1).await;
+    // G.711 decoding is exact: the handler gets the WAV's samples, in order, after the jitter buffer's
+    // silence (the last partial packet aside).
+    let sent = fieldvoice::audio::g711::decode_mulaw(&wav_data(&wav));
+    let want = &sent[..sent.len() - 160];
+    let first = want.iter().position(|&v| v != 0).unwrap();
+    let got = &seen.audio;
+    let tail = &want[first..];
+    let found = (0..(got.len() + 1).saturating_sub(tail.len())).any(|i| got[i..i + tail.len()] == *tail);
+    assert!(found, "the streamed speech is not in the {} samples the handler got", got.len());
+    assert_eq!(ep.stats.media.rtp_lost.load(Ordering::Relaxed), 0);
+    assert_eq!(ep.stats.media.drops(), 0);
     ep.shutdown().await;
 }
