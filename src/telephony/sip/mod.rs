@@ -7,6 +7,7 @@ pub mod dtmf;
 pub mod jitter;
 pub mod media;
 pub mod rtp;
+pub mod scenario;
 pub mod sdp;
 mod server;
 pub mod trunk;
