@@ -383,3 +383,46 @@ fn start_call(shared: &Arc<Shared>, id: &DialogId) {
         shared.dialogs.remove_dialog(&id);
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rsipstack::sip::SipMessage;
+
+    const INVITE: &str = "INVITE sip:ivr@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5070;branch=z9hG4bK-1;received=192.0.2.7\r\n\
+From: sipp <sip:sipp@10.0.0.9:5070>;tag=1\r\nTo: <sip:ivr@127.0.0.1:5060>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\
+Contact: sip:sipp@10.0.0.9:5070\r\nContent-Type: application/sdp\r\nContent-Length: 0\r\n\r\n";
+
+    #[test]
+    fn the_source_is_the_via_received_address_else_its_host() {
+        let SipMessage::Request(req) = SipMessage::try_from(INVITE).unwrap() else { panic!() };
+        assert_eq!(source_ip(&req), Some("192.0.2.7".parse().unwrap()));
+        let plain = INVITE.replace(";received=192.0.2.7", "");
+        let SipMessage::Request(req) = SipMessage::try_from(plain.as_str()).unwrap() else { panic!() };
+        assert_eq!(source_ip(&req), Some("10.0.0.9".parse().unwrap()));
+    }
+
+    #[test]
+    fn route_ip_prefers_the_listen_address() {
+        let remote: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        assert_eq!(route_ip("10.1.2.3".parse().unwrap(), remote), "10.1.2.3".parse::<IpAddr>().unwrap());
+        assert!(route_ip("0.0.0.0".parse().unwrap(), remote).is_loopback());
+    }
+
+    proptest! {
+        // What the endpoint does with a datagram before any transaction exists: parse it, find its source.
+        #[test]
+        fn mutated_requests_never_panic(at in 0usize..400, junk in proptest::collection::vec(any::<u8>(), 0..24), cut in 0usize..420) {
+            let mut bytes = INVITE.as_bytes().to_vec();
+            let i = at.min(bytes.len());
+            bytes.splice(i..i, junk);
+            bytes.truncate(cut.max(1));
+            if let Ok(SipMessage::Request(req)) = SipMessage::try_from(bytes.as_slice()) {
+                let _ = source_ip(&req);
+                let _ = req.header_value("Authorization");
+                let _ = sdp::negotiate(req.body());
+            }
+        }
+    }
+}
