@@ -41,6 +41,8 @@ struct Call {
     media: Mutex<Option<(UdpSocket, Negotiated)>>,
     /// The handler's inbound queue once the call runs (for SIP INFO key presses).
     inbound: Mutex<Option<mpsc::Sender<Inbound>>>,
+    /// Our SDP answer, repeated for session refreshes.
+    answer: String,
 }
 
 struct Shared {
@@ -238,6 +240,7 @@ async fn on_invite(shared: &Arc<Shared>, mut tx: Transaction) {
         remote_gone: AtomicBool::new(false),
         media: Mutex::new(Some((socket, neg))),
         inbound: Mutex::new(None),
+        answer: answer.clone(),
     });
     shared.calls.lock().unwrap_or_else(|p| p.into_inner()).insert(key, call.clone());
     shared.stats.calls_active.fetch_add(1, Ordering::Relaxed);
@@ -321,9 +324,19 @@ async fn state_loop(shared: Arc<Shared>, mut states: DialogStateReceiver) {
             DialogState::Options(_, _, handle) => {
                 tokio::spawn(async move { handle.reply(StatusCode::OK).await });
             }
-            DialogState::Updated(_, _, handle) => {
-                // Media changes mid-call are not supported; the session stays as agreed.
-                tokio::spawn(async move { handle.reply(StatusCode::NotAcceptableHere).await });
+            DialogState::Updated(id, req, handle) => {
+                // A re-INVITE or UPDATE (session refresh, hold): the media stays as agreed, so the answer is ours
+                // again when they carry an offer.
+                let answer = shared.get(&id.to_string()).map(|c| c.answer.clone());
+                tokio::spawn(async move {
+                    match answer.filter(|_| !req.body().is_empty()) {
+                        Some(sdp) => {
+                            let ct = vec![Header::ContentType("application/sdp".into())];
+                            handle.respond(StatusCode::OK, Some(ct), Some(sdp.into_bytes())).await
+                        }
+                        None => handle.reply(StatusCode::OK).await,
+                    }
+                });
             }
             DialogState::Message(_, _, handle)
             | DialogState::Notify(_, _, handle)

@@ -385,3 +385,14 @@ async fn sipp_rtp_stream_reaches_the_handler_sample_for_sample() {
     assert_eq!(ep.stats.media.drops(), 0);
     ep.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_reinvite_mid_call_is_answered_and_the_call_goes_on() {
+    let rec = Recorder::new(3000, None);
+    let ep = endpoint(rec.clone(), |_| {}).await;
+    let run = call("reinvite.xml", ep.addr, &[]).await;
+    assert!(run.ok, "sipp failed:\n{}", run.log);
+    let seen = until(&rec, |s| s.ended == 1).await;
+    assert_eq!((seen.calls.len(), seen.hangups), (1, 1), "one call, ended by the caller's BYE: {seen:?}");
+    ep.shutdown().await;
+}
