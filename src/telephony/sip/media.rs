@@ -225,3 +225,40 @@ fn seed() -> u64 {
     h.write_u64(0x5eed);
     h.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn play(id: u64, n: usize, v: i16) -> Playing {
+        Playing { id, samples: vec![v; n].into(), at: 0 }
+    }
+
+    #[test]
+    fn plays_are_cut_into_frames_and_reported_after_their_last_frame() {
+        let stats = MediaStats::default();
+        let mut queue: VecDeque<Playing> = [play(1, 200, 5), play(2, 100, 7)].into();
+        let (mut events, mut talkspurt) = (VecDeque::new(), true);
+        let (f1, start1) = next_frame(&mut queue, &mut events, &mut talkspurt, &stats);
+        assert!(start1 && f1.iter().all(|&v| v == 5) && events.is_empty());
+        let (f2, start2) = next_frame(&mut queue, &mut events, &mut talkspurt, &stats);
+        // 40 samples finish play 1, 100 are play 2, then 20 of silence.
+        assert!(!start2);
+        assert_eq!((f2[39], f2[40], f2[139], f2[140], f2.len()), (5, 7, 7, 0, FRAME_SAMPLES));
+        assert_eq!(events, VecDeque::from([Inbound::PlayDone(1), Inbound::PlayDone(2)]));
+        let (f3, start3) = next_frame(&mut queue, &mut events, &mut talkspurt, &stats);
+        assert!(!start3 && f3.iter().all(|&v| v == 0), "silence between prompts");
+        queue.push_back(play(3, 160, 1));
+        assert!(next_frame(&mut queue, &mut events, &mut talkspurt, &stats).1, "the next prompt starts a talkspurt");
+    }
+
+    #[test]
+    fn pending_events_are_bounded() {
+        let stats = MediaStats::default();
+        let mut events = VecDeque::new();
+        for i in 0..(MAX_PENDING_EVENTS as u64 + 5) {
+            push_event(&mut events, Inbound::PlayDone(i), &stats);
+        }
+        assert_eq!((events.len(), stats.events_dropped.load(Ordering::Relaxed)), (MAX_PENDING_EVENTS, 5));
+    }
+}
