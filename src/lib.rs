@@ -6,10 +6,12 @@
 pub mod app;
 pub mod audio;
 pub mod config;
+pub mod dialog;
 pub mod extract;
 pub mod http;
 pub mod jobs;
 pub mod model;
+pub mod speech;
 pub mod store;
 pub mod telephony;
 pub mod transcribe;

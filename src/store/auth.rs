@@ -267,7 +267,7 @@ impl Store {
 }
 
 /// argon2 verification costs tens of milliseconds of CPU: keep it off the async threads.
-async fn verify_blocking(secret: &str, hash: String) -> Result<bool> {
+pub(super) async fn verify_blocking(secret: &str, hash: String) -> Result<bool> {
     let secret = secret.to_string();
     tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
         .await

@@ -8,6 +8,7 @@
 
 mod account;
 mod auth;
+mod call;
 mod crm;
 mod jobs;
 mod outbox;
@@ -22,6 +23,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use auth::{Principal, Role, Technician, User};
 pub use account::Language;
+pub use call::{CallEnd, CallTurn, NewCall, PhoneCall, PhoneReport};
 pub use crm::{Asset, AssetInput, Customer, CustomerInput, ImportSummary};
 pub use jobs::{Job, JobState, MAX_ATTEMPTS, PipelineStats, QueueDepth};
 pub use outbox::{NewDelivery, OutboxEntry, Ticket, ticket_number};
@@ -111,6 +113,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "account_admin",
         include_str!("../../migrations/sqlite/0002_account_admin.sql"),
         include_str!("../../migrations/postgres/0002_account_admin.sql"),
+    ),
+    (
+        4,
+        "phone_call",
+        include_str!("../../migrations/sqlite/0004_phone_call.sql"),
+        include_str!("../../migrations/postgres/0004_phone_call.sql"),
     ),
 ];
 

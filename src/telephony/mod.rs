@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+pub mod call;
+
 /// Sample rate of all audio on the call path: 8 kHz mono, 16-bit linear PCM (decoded G.711).
 pub const CALL_RATE: u32 = 8000;
 /// Samples in one 20 ms frame at [`CALL_RATE`].

@@ -9,3 +9,4 @@ mod normalise;
 mod model;
 mod transcribe;
 mod sip;
+mod call;
