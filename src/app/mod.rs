@@ -12,7 +12,11 @@ use crate::http::{AppState, app, serve};
 use crate::jobs::{Pipeline, WorkerOptions};
 use crate::model::{ModelError, models_dir, resolve};
 use crate::store::{Role, Store, StoreError};
+use crate::dialog::Ivr;
+use crate::extract::form::find_form;
+use crate::speech::EspeakRenderer;
 use crate::telephony::SharedCallHandler;
+use crate::telephony::call::CallRunner;
 use crate::telephony::sip::SipEndpoint;
 use crate::transcribe::{LoadOptions, TranscribeError, Transcriber, WhisperTranscriber};
 
@@ -105,24 +109,31 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
         seed_demo(&store, dir).await?;
     }
     let forms = Arc::new(load_forms(None)?);
-    let (workers, stop) = if config.workers > 0 {
-        let pipeline = Arc::new(Pipeline {
-            store: store.clone(),
-            data_dir: config.data_dir.clone(),
-            transcriber: load_transcriber(&config)?,
-            forms: forms.clone(),
-            reference_date: None,
-        });
-        start_workers(pipeline, config.workers, config.job_lease_secs)
-    } else {
-        (Vec::new(), watch::channel(false).0)
+    // Phone calls run in processes that transcribe (workers) or were told to listen for SIP; one model serves both.
+    let sip_wanted = config.sip.is_some() && (config.workers > 0 || config.sip_listen_explicit);
+    let transcriber = if config.workers > 0 || sip_wanted { Some(load_transcriber(&config)?) } else { None };
+    let (workers, stop) = match &transcriber {
+        Some(t) if config.workers > 0 => {
+            let pipeline = Arc::new(Pipeline {
+                store: store.clone(),
+                data_dir: config.data_dir.clone(),
+                transcriber: t.clone(),
+                forms: forms.clone(),
+                reference_date: None,
+            });
+            start_workers(pipeline, config.workers, config.job_lease_secs)
+        }
+        _ => (Vec::new(), watch::channel(false).0),
     };
     let deliverer = start_deliverer(&store, &config, &stop);
     let mut state = AppState::new(store.clone(), config.data_dir.clone(), config.max_upload_bytes, Vec::new());
     state.forms = forms;
     state.webhook_urls = Arc::new(config.webhook_urls.clone());
     state.confirm_to_customer = config.confirm_to_customer;
-    let call_handler: Option<SharedCallHandler> = None;
+    let call_handler: Option<SharedCallHandler> = match &transcriber {
+        Some(t) if sip_wanted => Some(Arc::new(phone_runner(&store, t.clone(), &config)?)),
+        _ => None,
+    };
     let sip = start_sip(&config, call_handler).await?;
     state.sip_stats = sip.as_ref().map(|e| e.stats.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -142,6 +153,14 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
     }
     store.close().await;
     Ok(())
+}
+
+/// The call handler of phone calls: the IVR dialog over the built-in service report form, prompts spoken by
+/// espeak-ng (cached under the data dir; WAVs in prompts/audio replace them).
+pub fn phone_runner(store: &Store, transcriber: Arc<dyn Transcriber>, config: &Config) -> Result<CallRunner, AppError> {
+    let renderer = EspeakRenderer::new(Some(config.data_dir.join("prompt-cache")), Some(PathBuf::from("prompts/audio")));
+    let form = find_form("service_report", None)?;
+    Ok(CallRunner::new(store.clone(), transcriber, Arc::new(renderer), Ivr::builtin(), form, config.data_dir.clone()))
 }
 
 /// Starts the SIP endpoint when configured and a call handler exists. A busy default port (nobody asked

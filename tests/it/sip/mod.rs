@@ -123,7 +123,7 @@ pub fn sipp(scenario: &str, target: SocketAddr, extra: &[&str], files: &[PathBuf
         .arg(&file)
         .arg(target.to_string())
         .args(["-i", "127.0.0.1", "-p", &sip_port, "-mp", &media_port, "-m", "1", "-nostdin", "-trace_err"])
-        .args(["-timeout", "40s", "-timeout_error", "-max_recv_loops", "1000"])
+        .args(["-timeout", "150s", "-timeout_error", "-max_recv_loops", "1000"])
         .args(extra)
         .output()
         .expect("sipp runs (Debian package sip-tester)");
@@ -170,6 +170,8 @@ pub fn wav_data(path: &std::path::Path) -> Vec<u8> {
     }
     panic!("{}: no data chunk", path.display())
 }
+
+mod report;
 
 /// Waits up to 5 s for the handler to see `done`.
 async fn until(rec: &Recorder, done: impl Fn(&Seen) -> bool) -> Seen {
