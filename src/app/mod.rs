@@ -14,6 +14,10 @@ use crate::http::{AppState, app, serve};
 use crate::jobs::{Pipeline, WorkerOptions};
 use crate::model::{ModelError, models_dir, resolve};
 use crate::store::{Role, Store, StoreError};
+use crate::extract::form::find_form;
+use crate::speech::EspeakRenderer;
+use crate::telephony::SharedCallHandler;
+use crate::telephony::sip::SipEndpoint;
 use crate::transcribe::{LoadOptions, TranscribeError, Transcriber, WhisperTranscriber};
 
 /// Why the service could not start.
@@ -31,6 +35,8 @@ pub enum AppError {
     Listen { addr: String, source: std::io::Error },
     #[error("demo data: {0}")]
     Demo(String),
+    #[error(transparent)]
+    Sip(#[from] crate::telephony::sip::SipError),
 }
 
 /// The demo logins `serve --demo` creates (printed at start).
@@ -104,31 +110,43 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
     }
     let forms = Arc::new(load_forms(None)?);
     let twilio = config.twilio_auth_token.clone().zip(config.public_base_url.clone());
-    // One model shared by the job workers and phone calls.
-    let transcriber = if config.workers > 0 || twilio.is_some() { Some(load_transcriber(&config)?) } else { None };
-    let (workers, stop) = if let Some(transcriber) = transcriber.clone().filter(|_| config.workers > 0) {
-        let pipeline = Arc::new(Pipeline {
-            store: store.clone(),
-            data_dir: config.data_dir.clone(),
-            transcriber,
-            forms: forms.clone(),
-            reference_date: None,
-        });
-        start_workers(pipeline, config.workers, config.job_lease_secs)
-    } else {
-        (Vec::new(), watch::channel(false).0)
+    // Phone calls run in processes that transcribe (workers) or were told to take calls (SIP listen address given,
+    // Twilio configured); one model serves the workers and every call.
+    let sip_wanted = config.sip.is_some() && (config.workers > 0 || config.sip_listen_explicit);
+    let phone = sip_wanted || twilio.is_some();
+    let transcriber = if config.workers > 0 || phone { Some(load_transcriber(&config)?) } else { None };
+    let (workers, stop) = match &transcriber {
+        Some(t) if config.workers > 0 => {
+            let pipeline = Arc::new(Pipeline {
+                store: store.clone(),
+                data_dir: config.data_dir.clone(),
+                transcriber: t.clone(),
+                forms: forms.clone(),
+                reference_date: None,
+            });
+            start_workers(pipeline, config.workers, config.job_lease_secs)
+        }
+        _ => (Vec::new(), watch::channel(false).0),
     };
     let deliverer = start_deliverer(&store, &config, &stop);
     let mut state = AppState::new(store.clone(), config.data_dir.clone(), config.max_upload_bytes, Vec::new());
     state.forms = forms;
     state.webhook_urls = Arc::new(config.webhook_urls.clone());
     state.confirm_to_customer = config.confirm_to_customer;
-    if let (Some((auth_token, public_base_url)), Some(transcriber)) = (twilio, transcriber) {
-        let runner = call_runner(&config, &store, transcriber)?;
-        state.call_stats = Some(runner.stats());
-        state.call_handler = Some(Arc::new(runner));
+    let call_handler: Option<SharedCallHandler> = match &transcriber {
+        Some(t) if phone => {
+            let runner = call_runner(&config, &store, t.clone())?;
+            state.call_stats = Some(runner.stats());
+            Some(Arc::new(runner))
+        }
+        _ => None,
+    };
+    state.call_handler = call_handler.clone();
+    if let Some((auth_token, public_base_url)) = twilio {
         state.twilio = Some(crate::http::TwilioSettings { auth_token, public_base_url });
     }
+    let sip = start_sip(&config, call_handler.filter(|_| sip_wanted)).await?;
+    state.sip_stats = sip.as_ref().map(|e| e.stats.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| AppError::Listen { addr: config.listen.to_string(), source })?;
@@ -137,6 +155,9 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
     serve(listener, app(state), shutdown_signal())
         .await
         .map_err(|source| AppError::Listen { addr: addr.to_string(), source })?;
+    if let Some(sip) = sip {
+        sip.shutdown().await;
+    }
     let _ = stop.send(true);
     for w in workers.into_iter().chain(deliverer) {
         let _ = w.await;
@@ -148,9 +169,27 @@ pub async fn run_service(config: Config, demo_crm: Option<PathBuf>, on_ready: im
 /// The phone-call handler: the IVR over the service report, espeak-ng prompts cached under the data
 /// directory, pre-recorded prompts from prompts/audio when present.
 pub fn call_runner(config: &Config, store: &Store, transcriber: Arc<dyn Transcriber>) -> Result<CallRunner, AppError> {
-    let form = crate::extract::form::find_form("service_report", None)?;
-    let renderer = crate::speech::EspeakRenderer::new(Some(config.data_dir.join("prompt-cache")), Some(PathBuf::from("prompts/audio")));
+    let form = find_form("service_report", None)?;
+    let renderer = EspeakRenderer::new(Some(config.data_dir.join("prompt-cache")), Some(PathBuf::from("prompts/audio")));
     Ok(CallRunner::new(store.clone(), transcriber, Arc::new(renderer), Ivr::builtin(), form, config.data_dir.clone()))
+}
+
+/// Starts the SIP endpoint when configured and a call handler exists. A busy default port (nobody asked
+/// for SIP) is a warning; a busy port the configuration names is an error.
+pub async fn start_sip(config: &Config, handler: Option<SharedCallHandler>) -> Result<Option<SipEndpoint>, AppError> {
+    let Some(sip) = config.sip.clone() else { return Ok(None) };
+    let Some(handler) = handler else {
+        tracing::warn!("SIP endpoint not started: no call handler in this process");
+        return Ok(None);
+    };
+    match SipEndpoint::start(sip, handler).await {
+        Ok(endpoint) => Ok(Some(endpoint)),
+        Err(e) if !config.sip_listen_explicit => {
+            tracing::warn!(error = %e, "SIP endpoint not started (set sip_listen to a free port, or `off`)");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Starts the webhook deliverer when endpoints and a secret are configured.

@@ -26,6 +26,8 @@ pub struct Args {
 pub enum What {
     /// Time Whisper on audio files (WAV, or .raw = 16 kHz s16le mono) for threads 1 and 2.
     Transcribe(TranscribeArgs),
+    /// Concurrent sipp calls dictating reports: turn latency p50/p95 and RTP drops per N.
+    Calls(super::bench_calls::CallsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,7 +53,10 @@ pub struct TranscribeArgs {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let What::Transcribe(args) = args.what;
+    let args = match args.what {
+        What::Transcribe(args) => args,
+        What::Calls(args) => return super::bench_calls::run(args),
+    };
     let files: Vec<String> =
         if args.files.is_empty() { DEFAULT_FILES.iter().map(|f| f.to_string()).collect() } else { args.files.clone() };
     let clips = files.iter().map(|f| Ok((f.as_str(), load_clip(f)?))).collect::<anyhow::Result<Vec<_>>>()?;

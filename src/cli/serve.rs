@@ -70,6 +70,30 @@ pub struct Args {
     /// The public URL Twilio reaches this server at (https://...).
     #[arg(long, env = "FIELDVOICE_PUBLIC_BASE_URL")]
     public_base_url: Option<String>,
+    /// UDP HOST:PORT for SIP calls (default 0.0.0.0:5060), or `off`.
+    #[arg(long, env = "FIELDVOICE_SIP_LISTEN")]
+    sip_listen: Option<String>,
+    /// Trunk allowed to call by source address or CIDR block (repeatable; default loopback only).
+    #[arg(long = "sip-allow")]
+    sip_allow: Vec<String>,
+    /// Digest user trunks not on the allow-list must authenticate as.
+    #[arg(long, env = "FIELDVOICE_SIP_DIGEST_USER")]
+    sip_digest_user: Option<String>,
+    /// Digest password for --sip-digest-user.
+    #[arg(long, env = "FIELDVOICE_SIP_DIGEST_PASSWORD", hide_env_values = true)]
+    sip_digest_password: Option<String>,
+    /// Concurrent calls; more get 486 Busy Here (default 20).
+    #[arg(long, env = "FIELDVOICE_SIP_MAX_CALLS")]
+    sip_max_calls: Option<usize>,
+    /// RTP port range LOW-HIGH (default 20000-30000).
+    #[arg(long, env = "FIELDVOICE_SIP_RTP_PORTS")]
+    sip_rtp_ports: Option<String>,
+    /// Seconds without RTP before a call is hung up (default 30).
+    #[arg(long, env = "FIELDVOICE_SIP_RTP_TIMEOUT_SECS")]
+    sip_rtp_timeout_secs: Option<u64>,
+    /// IP address to put in SDP answers (default: the local address routed to the caller).
+    #[arg(long, env = "FIELDVOICE_SIP_SDP_IP")]
+    sip_sdp_ip: Option<String>,
     /// Seed demo CRM data and demo logins (from tests/fixtures/crm) and print them.
     #[arg(long)]
     demo: bool,
@@ -89,6 +113,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         webhook_secret: args.webhook_secret,
         twilio_auth_token: args.twilio_auth_token,
         public_base_url: args.public_base_url,
+        sip_listen: args.sip_listen,
+        sip_allow: (!args.sip_allow.is_empty()).then_some(args.sip_allow),
+        sip_digest_user: args.sip_digest_user,
+        sip_digest_password: args.sip_digest_password,
+        sip_max_calls: args.sip_max_calls,
+        sip_rtp_ports: args.sip_rtp_ports,
+        sip_rtp_timeout_secs: args.sip_rtp_timeout_secs,
+        sip_sdp_ip: args.sip_sdp_ip,
         ..RawConfig::default()
     });
     let config = raw.validate()?;

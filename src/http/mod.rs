@@ -50,6 +50,8 @@ pub struct AppState {
     pub twilio: Option<TwilioSettings>,
     /// Call counters shown in /metrics.
     pub call_stats: Option<Arc<CallStats>>,
+    /// Counters of the SIP endpoint, when it runs in this process (shown on /metrics).
+    pub sip_stats: Option<Arc<crate::telephony::sip::SipStats>>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             call_handler: None,
             twilio: None,
             call_stats: None,
+            sip_stats: None,
         }
     }
 

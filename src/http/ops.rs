@@ -102,6 +102,9 @@ async fn metrics(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     if let Some(calls) = &s.call_stats {
         out.push_str(&calls.prometheus());
     }
+    if let Some(sip) = &s.sip_stats {
+        out.push_str(&sip.prometheus());
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }
 

@@ -86,3 +86,5 @@ pub fn call_channels() -> (mpsc::Sender<Inbound>, mpsc::Receiver<Inbound>, mpsc:
     let (out_tx, out_rx) = mpsc::channel(OUTBOUND_CAPACITY);
     (in_tx, in_rx, out_tx, out_rx)
 }
+
+pub mod sip;

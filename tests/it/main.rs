@@ -10,5 +10,6 @@ mod model;
 mod transcribe;
 mod browser;
 mod dictate;
+mod sip;
 mod call;
 mod twilio;

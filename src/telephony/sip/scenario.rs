@@ -1,0 +1,67 @@
+//! Fills the sipp scenario template tests/sipp/report_call.xml (a technician phones in a report) for the
+//! end-to-end test and the concurrent-call benchmark: key presses become RFC 4733 recordings played by
+//! sipp, waits are scaled for a busy machine. Text in, text out.
+
+/// What the caller does and how long it waits for the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportCall {
+    pub technician: String,
+    pub pin: String,
+    /// Typed when the service asks for the field left out of the dictation.
+    pub answer: String,
+    /// Length of the dictation WAV (report.wav next to the scenario).
+    pub report_ms: u64,
+    /// Time allowed for transcription and extraction before the re-prompt is answered.
+    pub answer_wait_ms: u64,
+}
+
+/// The sipp lines that press `keys` (0-9, *, #) with the Debian sip-tester recordings under `pcap/`.
+pub fn key_presses(keys: &str) -> String {
+    keys.chars()
+        .filter_map(|k| {
+            let name = match k {
+                '0'..='9' => k.to_string(),
+                '*' => "star".into(),
+                '#' => "pound".into(),
+                _ => return None,
+            };
+            Some(format!(
+                "  <nop><action><exec play_pcap_audio=\"pcap/dtmf_2833_{name}.pcap\"/></action></nop>\n  <pause milliseconds=\"300\"/>\n"
+            ))
+        })
+        .collect()
+}
+
+/// The template with every `@...@` marker filled.
+pub fn fill(template: &str, call: &ReportCall) -> String {
+    let mut s = template.to_string();
+    for (marker, keys) in [
+        ("@KEYS 1@", "1".to_string()),
+        ("@KEYS TECH#@", format!("{}#", call.technician)),
+        ("@KEYS PIN#@", format!("{}#", call.pin)),
+        ("@KEYS #@", "#".to_string()),
+        ("@KEYS ASSET#@", format!("{}#", call.answer)),
+    ] {
+        s = s.replace(marker, key_presses(&keys).trim_end_matches('\n'));
+    }
+    s.replace("@MENU_WAIT@", "3000")
+        .replace("@REPORT_MS@", &(call.report_ms + 500).to_string())
+        .replace("@ANSWER_WAIT@", &call.answer_wait_ms.to_string())
+        .replace("@CONFIRM_WAIT@", "3000")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_every_marker() {
+        let template = include_str!("../../../tests/sipp/report_call.xml");
+        let call = ReportCall { technician: "7".into(), pin: "4821".into(), answer: "4471".into(), report_ms: 9600, answer_wait_ms: 12_000 };
+        let s = fill(template, &call);
+        assert!(!s.contains("@KEYS") && !s.contains("_WAIT@") && !s.contains("@REPORT"), "{s}");
+        assert_eq!(s.matches("dtmf_2833_").count(), 1 + 2 + 5 + 1 + 1 + 5 + 1);
+        assert!(s.contains("<pause milliseconds=\"10100\"/>") && s.contains("dtmf_2833_pound.pcap"));
+        assert_eq!(key_presses("x"), "");
+    }
+}
