@@ -75,18 +75,24 @@ pub(crate) fn snap_starts(starts: &mut [f64], speech: &[(f64, f64)]) {
             Some(k) => {
                 let next = speech[k].0;
                 match k.checked_sub(1).map(|j| speech[j].1) {
-                    Some(previous) if *t - previous < next - *t => *t = previous,
+                    // It belongs to the span before: somewhere after the previous word, so midway to the span's end.
+                    Some(previous) if *t - previous < next - *t => *t = midway(floor, previous),
                     _ => {
                         *t = next;
                         seen[k] = true;
                     }
                 }
             }
-            None => *t = last_end,
+            None => *t = midway(floor, last_end),
         }
         *t = t.max(floor);
         floor = *t;
     }
+}
+
+/// Halfway from `floor` (the previous word's start) to `end`, or `end` when there is no previous word.
+fn midway(floor: f64, end: f64) -> f64 {
+    if floor.is_finite() && floor < end { (floor + end) / 2.0 } else { end }
 }
 
 #[derive(Default)]
@@ -203,10 +209,12 @@ mod tests {
     #[test]
     fn starts_move_onto_speech_and_the_first_word_of_a_span_to_its_start() {
         let speech = [(1.5, 4.4), (6.4, 8.8)];
-        // Late first word, a word in the pause near the first span, one near the second, one after all speech.
+        // Late first word, a word in the pause near the first span (put midway between the word before and the
+        // span's end), one near the second, one after all speech.
         let mut starts = [1.7, 2.0, 4.6, 6.1, 6.9, 9.5];
         snap_starts(&mut starts, &speech);
-        assert_eq!(starts, [1.5, 2.0, 4.4, 6.4, 6.9, 8.8]);
+        let expected = [1.5, 2.0, 3.2, 6.4, 6.9, 7.85];
+        assert!(starts.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-9), "{starts:?}");
         let mut untouched = [1.0, 2.0];
         snap_starts(&mut untouched, &[]);
         assert_eq!(untouched, [1.0, 2.0]);
