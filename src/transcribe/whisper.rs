@@ -7,10 +7,13 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Once};
 
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+use whisper_rs::{
+    DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters,
+    WhisperState,
+};
 
 use super::filter::{STOCK_PHRASE_CONFIDENCE, is_annotation, is_stock_phrase, keep_segment};
-use super::words::{Token, clamp_times, merge_words};
+use super::words::{Token, fit_times, merge_words, snap_starts};
 use super::{Segment, TranscribeError, TranscribeOptions, Transcript, Transcriber};
 use crate::audio::{self, SAMPLE_RATE};
 
@@ -23,14 +26,18 @@ pub struct LoadOptions {
     /// CPU threads per transcription when the job does not say (0 = [`default_threads`]).
     pub threads: usize,
     /// Flash attention in whisper.cpp (its own default, and faster on CPU); whisper-rs turns it off by default.
+    /// whisper.cpp cannot align words (DTW) with it, so it is off whenever `word_alignment` is in use.
     pub flash_attn: bool,
+    /// Word times from whisper.cpp's DTW alignment (cross-attention heads of a known model size). Without it, or
+    /// for a model of unknown shape, word times are Whisper's token estimates fitted into their segment.
+    pub word_alignment: bool,
     /// Name stored with transcripts; defaults to the file name without `ggml-` and `.bin`.
     pub name: Option<String>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { threads: 0, flash_attn: true, name: None }
+        Self { threads: 0, flash_attn: true, word_alignment: true, name: None }
     }
 }
 
@@ -46,6 +53,8 @@ pub struct WhisperTranscriber {
     name: String,
     multilingual: bool,
     threads: usize,
+    /// True when whisper.cpp fills in DTW token times (`t_dtw`).
+    aligned: bool,
 }
 
 impl std::fmt::Debug for WhisperTranscriber {
@@ -54,6 +63,7 @@ impl std::fmt::Debug for WhisperTranscriber {
             .field("name", &self.name)
             .field("multilingual", &self.multilingual)
             .field("threads", &self.threads)
+            .field("aligned", &self.aligned)
             .finish()
     }
 }
@@ -64,18 +74,28 @@ impl WhisperTranscriber {
         install_log_hook();
         let info = crate::model::ggml::validate(path).map_err(|e| TranscribeError::Model(e.to_string()))?;
         let mut params = WhisperContextParameters::default();
-        params.flash_attn(opts.flash_attn);
+        let preset = if opts.word_alignment { dtw_preset(&info.hparams, info.multilingual) } else { None };
+        params.flash_attn(opts.flash_attn && preset.is_none());
+        let aligned = preset.is_some();
+        if let Some(model_preset) = preset {
+            params.dtw_parameters(DtwParameters { mode: DtwMode::ModelPreset { model_preset }, ..DtwParameters::default() });
+        }
         let ctx = WhisperContext::new_with_params(path, params).map_err(|e| {
             TranscribeError::Model(format!("{}: whisper.cpp could not load it ({e})", path.display()))
         })?;
         let name = opts.name.unwrap_or_else(|| name_from_path(path));
         let threads = if opts.threads == 0 { default_threads() } else { opts.threads };
-        Ok(Self { ctx: Arc::new(ctx), name, multilingual: info.multilingual, threads })
+        Ok(Self { ctx: Arc::new(ctx), name, multilingual: info.multilingual, threads, aligned })
     }
 
     /// True for models that know languages other than English.
     pub fn is_multilingual(&self) -> bool {
         self.multilingual
+    }
+
+    /// True when word times come from whisper.cpp's DTW alignment rather than token estimates.
+    pub fn has_word_alignment(&self) -> bool {
+        self.aligned
     }
 
     /// Threads used when a job does not ask for a number.
@@ -143,7 +163,8 @@ impl WhisperTranscriber {
         let eot = self.ctx.token_eot();
         let mut segments = Vec::new();
         for segment in state.as_iter() {
-            let mut tokens = Vec::new();
+            let end_s = offset_s + centis(segment.end_timestamp());
+            let mut tokens: Vec<Token> = Vec::new();
             for i in 0..segment.n_tokens() {
                 let Some(token) = segment.get_token(i) else { continue };
                 // Every special token ([_BEG_], [_TT_n], [_SOT_], language tags) has an id at or above end-of-text.
@@ -151,16 +172,26 @@ impl WhisperTranscriber {
                     continue;
                 }
                 let data = token.token_data();
+                let (start_s, token_end_s) = if self.aligned && data.t_dtw >= 0 {
+                    // DTW gives the time each token begins; it ends where the next one begins.
+                    let start_s = offset_s + centis(data.t_dtw);
+                    if let Some(previous) = tokens.last_mut() {
+                        previous.end_s = start_s.max(previous.start_s);
+                    }
+                    (start_s, end_s.max(start_s))
+                } else {
+                    (offset_s + centis(data.t0), offset_s + centis(data.t1))
+                };
                 tokens.push(Token {
                     bytes: token.to_bytes().map(<[u8]>::to_vec).unwrap_or_default(),
                     p: data.p,
-                    start_s: offset_s + centis(data.t0),
-                    end_s: offset_s + centis(data.t1),
+                    start_s,
+                    end_s: token_end_s,
                 });
             }
             segments.push(RawSegment {
                 start_s: offset_s + centis(segment.start_timestamp()),
-                end_s: offset_s + centis(segment.end_timestamp()),
+                end_s,
                 text: segment.to_bytes().map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default(),
                 no_speech_prob: segment.no_speech_probability(),
                 tokens,
@@ -168,6 +199,27 @@ impl WhisperTranscriber {
         }
         segments
     }
+}
+
+/// whisper.cpp's alignment-head preset for a standard model, recognised by its shape; None for other shapes
+/// (fine-tunes keep the shape of their base model and its heads usually still align). Large v1 and v2 share a
+/// shape and differ in heads, so they get no preset.
+fn dtw_preset(h: &crate::model::ggml::Hparams, multilingual: bool) -> Option<DtwModelPreset> {
+    use DtwModelPreset::*;
+    let shape = (h.n_audio_layer, h.n_text_layer, h.n_text_state, h.n_mels);
+    Some(match (shape, multilingual) {
+        ((4, 4, 384, 80), false) => TinyEn,
+        ((4, 4, 384, 80), true) => Tiny,
+        ((6, 6, 512, 80), false) => BaseEn,
+        ((6, 6, 512, 80), true) => Base,
+        ((12, 12, 768, 80), false) => SmallEn,
+        ((12, 12, 768, 80), true) => Small,
+        ((24, 24, 1024, 80), false) => MediumEn,
+        ((24, 24, 1024, 80), true) => Medium,
+        ((32, 32, 1280, 128), true) => LargeV3,
+        ((32, 4, 1280, 128), true) => LargeV3Turbo,
+        _ => return None,
+    })
 }
 
 impl Transcriber for WhisperTranscriber {
@@ -194,7 +246,8 @@ impl Transcriber for WhisperTranscriber {
         }
         let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
         let simplify = zh || detected == "zh";
-        Ok(assemble(raw, detected, duration_s, simplify))
+        let speech = voiced_spans(&regions);
+        Ok(assemble(raw, detected, duration_s, simplify, &speech))
     }
 
     fn model_name(&self) -> &str {
@@ -211,8 +264,20 @@ struct RawSegment {
     tokens: Vec<Token>,
 }
 
-/// Filters hallucinations, builds words, keeps times ordered and inside the clip, converts zh to Simplified.
-fn assemble(raw: Vec<RawSegment>, language: String, duration_s: f64, simplify: bool) -> Transcript {
+/// The voice activity detector's regions in seconds without its padding: where speech was heard.
+fn voiced_spans(regions: &[Range<usize>]) -> Vec<(f64, f64)> {
+    let rate = f64::from(SAMPLE_RATE);
+    let pad = audio::vad::VadConfig::regions().padding.as_secs_f64();
+    regions
+        .iter()
+        .map(|r| (r.start as f64 / rate, r.end as f64 / rate))
+        .map(|(start, end)| if end - start > 2.0 * pad { (start + pad, end - pad) } else { (start, end) })
+        .collect()
+}
+
+/// Filters hallucinations, builds words, keeps times ordered and inside the clip and their segment, moves word
+/// starts onto heard speech (`speech`, seconds), converts zh to Simplified.
+fn assemble(raw: Vec<RawSegment>, language: String, duration_s: f64, simplify: bool, speech: &[(f64, f64)]) -> Transcript {
     let convert = |text: &str| if simplify { zhconv::zhconv(text, zhconv::Variant::ZhHans) } else { text.to_string() };
     let mut segments: Vec<Segment> = Vec::new();
     let mut floor = 0.0;
@@ -225,11 +290,20 @@ fn assemble(raw: Vec<RawSegment>, language: String, duration_s: f64, simplify: b
         let end_s = seg.end_s.clamp(start_s, duration_s);
         floor = start_s;
         let mut words = merge_words(&seg.tokens);
-        clamp_times(&mut words, start_s, end_s);
+        fit_times(&mut words, start_s, end_s);
         for word in &mut words {
             word.text = convert(&word.text);
         }
         segments.push(Segment { start_s, end_s, text: convert(&seg.text), confidence, words });
+    }
+    let mut starts: Vec<f64> = segments.iter().flat_map(|s| &s.words).map(|w| w.start_s).collect();
+    snap_starts(&mut starts, speech);
+    let mut starts = starts.into_iter();
+    for segment in &mut segments {
+        for (word, start_s) in segment.words.iter_mut().zip(&mut starts) {
+            word.start_s = start_s;
+        }
+        fit_times(&mut segment.words, segment.start_s, segment.end_s);
     }
     let separator = if matches!(language.as_str(), "zh" | "ja" | "yue") { "" } else { " " };
     let text = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(separator);
@@ -325,8 +399,8 @@ mod tests {
 
     #[test]
     fn stock_phrase_alone_and_unsure_is_dropped_but_confident_speech_stays() {
-        assert_eq!(assemble(vec![raw("Thank you.", 0.5, 0.1, 0.0, 1.0)], "en".into(), 2.0, false).text, "");
-        assert_eq!(assemble(vec![raw("Thank you.", 0.95, 0.1, 0.0, 1.0)], "en".into(), 2.0, false).text, "Thank you.");
+        assert_eq!(assemble(vec![raw("Thank you.", 0.5, 0.1, 0.0, 1.0)], "en".into(), 2.0, false, &[]).text, "");
+        assert_eq!(assemble(vec![raw("Thank you.", 0.95, 0.1, 0.0, 1.0)], "en".into(), 2.0, false, &[]).text, "Thank you.");
     }
 
     #[test]
@@ -340,6 +414,7 @@ mod tests {
             "en".into(),
             3.0,
             false,
+            &[],
         );
         assert_eq!(t.text, "Replaced the fan.");
         assert_eq!(t.segments[0].words.len(), 3);
@@ -352,6 +427,7 @@ mod tests {
             "en".into(),
             4.0,
             false,
+            &[],
         );
         assert_eq!((t.segments[0].start_s, t.segments[0].end_s), (1.0, 4.0));
         assert!(t.segments[1].start_s >= t.segments[0].start_s);
@@ -360,7 +436,7 @@ mod tests {
 
     #[test]
     fn zh_output_becomes_simplified_and_joins_without_spaces() {
-        let t = assemble(vec![raw("設備編號", 0.9, 0.0, 0.0, 1.0), raw("狀態", 0.9, 0.0, 1.0, 2.0)], "zh".into(), 2.0, true);
+        let t = assemble(vec![raw("設備編號", 0.9, 0.0, 0.0, 1.0), raw("狀態", 0.9, 0.0, 1.0, 2.0)], "zh".into(), 2.0, true, &[]);
         assert_eq!(t.text, "设备编号状态");
     }
 

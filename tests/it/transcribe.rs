@@ -302,3 +302,94 @@ fn cli_extract_adds_fields_problems_and_details_checked_against_the_crm() {
     let text: String = line["text"].as_str().unwrap().chars().skip(start as usize).take((end - start) as usize).collect();
     assert!(text.contains("4471") || text.to_lowercase().contains("four"), "span {start}..{end} is {text:?}");
 }
+
+/// One espeak-ng phrase with its leading and trailing silence trimmed off by sox, decoded to 16 kHz mono.
+fn spoken_phrase(dir: &Path, index: usize, text: &str) -> Vec<f32> {
+    let raw = dir.join(format!("phrase{index}.wav"));
+    let trimmed = dir.join(format!("phrase{index}-trimmed.wav"));
+    let out = Command::new("espeak-ng").args(["-v", "en-us", "-s", "150", "-w"]).arg(&raw).arg(text).output().unwrap();
+    assert!(out.status.success(), "espeak-ng: {}", String::from_utf8_lossy(&out.stderr));
+    let (raw, trimmed_path) = (raw.to_str().unwrap(), trimmed.to_str().unwrap());
+    // Strip silence from both ends (reverse, strip, reverse) so the phrase starts at its first sample.
+    let strip = ["silence", "1", "0.01", "1%"];
+    let mut args = vec![raw, "-r", "16000", "-c", "1", trimmed_path];
+    args.extend(strip);
+    args.push("reverse");
+    args.extend(strip);
+    args.push("reverse");
+    sox(&args);
+    decode_file(&trimmed)
+}
+
+/// Four phrases with known silences between them, so each phrase's start and end in the clip is known exactly.
+/// Returns the samples and, per phrase, (the start of its first word, start s, end s).
+fn phrases_with_known_times(dir: &Path) -> (Vec<f32>, Vec<(&'static str, f64, f64)>) {
+    let phrases = [
+        ("replace", "Replaced the condenser fan motor on the roof unit."),
+        ("customer", "Customer is Acme Foods on Main Street."),
+        ("labor", "Labor was two and a half hours."),
+        ("status", "Status closed, follow up next Tuesday."),
+    ];
+    let rate = f64::from(SAMPLE_RATE);
+    let mut samples: Vec<f32> = vec![0.0; SAMPLE_RATE as usize * 3 / 2];
+    let mut times = Vec::new();
+    for (i, (first, text)) in phrases.iter().enumerate() {
+        let speech = spoken_phrase(dir, i, text);
+        let start = samples.len() as f64 / rate;
+        samples.extend(&speech);
+        times.push((*first, start, samples.len() as f64 / rate));
+        samples.extend(std::iter::repeat_n(0.0, SAMPLE_RATE as usize * (2 + i % 2)));
+    }
+    (samples, times)
+}
+
+/// A word's text lower-cased without punctuation, to compare with the phrase's first word.
+fn bare(word: &str) -> String {
+    word.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase()
+}
+
+#[test]
+fn word_times_fall_inside_the_phrases_where_the_words_are_spoken() {
+    let dir = tempfile::tempdir().unwrap();
+    let (samples, phrases) = phrases_with_known_times(dir.path());
+    let t = tiny().transcribe(&samples, &english(None)).unwrap();
+    let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
+    assert_well_formed(&t, duration_s);
+    let words: Vec<_> = t.segments.iter().flat_map(|s| &s.words).collect();
+    let listing: Vec<String> = words.iter().map(|w| format!("{}@{:.2}", w.text, w.start_s)).collect();
+    println!("phrases {phrases:?}\nwords {listing:?}");
+    // Every word starts inside a phrase (a few hundred ms of slack: onsets are soft and Whisper's frames are 20 ms).
+    let slack = 0.3;
+    for w in &words {
+        assert!(
+            phrases.iter().any(|(_, start, end)| w.start_s >= start - slack && w.start_s <= *end),
+            "{:?} starts at {:.2} s, in no phrase; words {listing:?}",
+            w.text,
+            w.start_s
+        );
+    }
+    // The first word of each phrase starts where that phrase starts.
+    let mut from = 0;
+    for (first, start, _) in &phrases {
+        let found = words[from..].iter().position(|w| bare(&w.text).starts_with(first));
+        let Some(offset) = found else { panic!("{first:?} not heard in order; words {listing:?}") };
+        from += offset;
+        let heard = words[from].start_s;
+        assert!((heard - start).abs() <= slack, "{first:?} at {heard:.2} s, spoken at {start:.2} s; {listing:?}");
+    }
+}
+
+#[test]
+fn demo_report_word_times_are_spread_over_the_speech_not_piled_at_the_end() {
+    let samples = decode_file(&demo_path());
+    let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
+    let t = tiny().transcribe(&samples, &english(Some(customer_prompt()))).unwrap();
+    let starts: Vec<f64> = t.segments.iter().flat_map(|s| &s.words).map(|w| w.start_s).collect();
+    let listing: Vec<String> = t.segments.iter().flat_map(|s| &s.words).map(|w| format!("{}@{:.2}", w.text, w.start_s)).collect();
+    assert!(starts.len() >= 20, "{listing:?}");
+    assert!(starts.windows(2).all(|p| p[0] <= p[1]), "not monotonic: {listing:?}");
+    let most_shared = starts.iter().map(|s| starts.iter().filter(|o| (*o - s).abs() < 1e-6).count()).max().unwrap();
+    assert!(most_shared <= 2, "{most_shared} words share one start time: {listing:?}");
+    let last = starts.last().unwrap();
+    assert!(*last < duration_s - 0.3, "last word at {last:.2} s of {duration_s:.2} s: {listing:?}");
+}
