@@ -1,6 +1,7 @@
 //! `fieldvoice serve` (HTTP API plus job workers) and `fieldvoice worker` (job workers only). Settings
 //! come from a TOML file, env vars and flags, flags winning; see `fieldvoice::config`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -128,14 +129,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let show_demo = demo.is_some();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(run_service(config, demo, |addr| {
-        println!("fieldvoice: serving http://{addr}/api/v1 (OpenAPI: http://{addr}/api/v1/openapi.json)");
-        println!("fieldvoice: review pages at http://{addr}/ (reviewers and admins log in)");
+        // One write, errors ignored: a supervisor that stops reading our stdout must not stop the service.
+        let mut banner = format!(
+            "fieldvoice: serving http://{addr}/api/v1 (OpenAPI: http://{addr}/api/v1/openapi.json)\n\
+             fieldvoice: review pages at http://{addr}/ (reviewers and admins log in)\n"
+        );
         if show_demo {
             for (login, secret, role) in DEMO_LOGINS {
-                println!("  demo {role}: login `{login}`, secret `{secret}`");
+                banner.push_str(&format!("  demo {role}: login `{login}`, secret `{secret}`\n"));
             }
-            println!("  e.g. curl -s -X POST http://{addr}/api/v1/login -H 'content-type: application/json' -d '{{\"login\":\"tess\",\"secret\":\"4821\"}}'");
+            banner.push_str(&format!("  e.g. curl -s -X POST http://{addr}/api/v1/login -H 'content-type: application/json' -d '{{\"login\":\"tess\",\"secret\":\"4821\"}}'\n"));
         }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     }))?;
     Ok(ExitCode::SUCCESS)
 }
