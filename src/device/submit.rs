@@ -72,8 +72,18 @@ pub async fn submit_http(server: &str, token: &str, report: &QueuedReport, wav: 
         .header("Idempotency-Key", &report.idempotency_key)
         .multipart(form)
         .send()
-        .await
-        .map_err(|e| SubmitError::Unreachable { server: server.clone(), reason: without_url(&e) })?;
+        .await;
+    let response = match response {
+        Ok(r) => r,
+        Err(e) => {
+            // A server that refuses the token may answer 401 and close the connection before it has read the
+            // whole upload; the client then sees a reset. Ask again without a body to tell the two apart.
+            if !e.is_connect() && token_rejected(&client, &server, token).await {
+                return Err(SubmitError::Unauthorized { server });
+            }
+            return Err(SubmitError::Unreachable { server: server.clone(), reason: without_url(&e) });
+        }
+    };
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     let message = body.get("error").and_then(Value::as_str).unwrap_or("no error message").to_string();
@@ -90,6 +100,11 @@ pub async fn submit_http(server: &str, token: &str, report: &QueuedReport, wav: 
         400..=499 => Err(SubmitError::Refused { server, status, message }),
         _ => Err(SubmitError::Server { server, status, message }),
     }
+}
+
+/// Whether `server` answers 401 to the token on a request without a body.
+async fn token_rejected(client: &reqwest::Client, server: &str, token: &str) -> bool {
+    matches!(client.get(format!("{server}/api/v1/me")).bearer_auth(token).send().await, Ok(r) if r.status().as_u16() == 401)
 }
 
 /// reqwest's message without the URL it repeats (the caller names the server once).

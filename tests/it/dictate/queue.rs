@@ -117,7 +117,7 @@ async fn rejected_token_says_so_and_keeps_the_report() {
     args.extend(["--server".into(), url.clone(), "--token".into(), "not-a-real-token".into()]);
     let out = dictate(args).await;
     let stderr = text(&out.stderr);
-    assert!(!out.status.success());
+    assert!(!out.status.success(), "a rejected token must fail the run\nstdout: {}\nstderr: {stderr}", text(&out.stdout));
     assert!(stderr.contains("rejected the token") && stderr.contains("stays queued"), "{stderr}");
     assert_eq!((files(&queue, "json").len(), files(&queue, "wav").len()), (1, 1));
     assert_eq!(report_count(&db).await, 0);
