@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use sqlx::Row;
 
+use super::report::insert_recording;
 use super::auth::verify_blocking;
 use super::{NewRecording, ReportState, Result, Store, StoreError, StoredTranscript, Technician, now_ms};
 
@@ -232,19 +233,7 @@ impl Store {
         let now = now_ms();
         let rec = r.recording;
         let mut tx = self.pool.begin().await?;
-        let recording_id: i64 = sqlx::query_scalar(
-            "insert into recording (path, sha256, bytes, duration_ms, source, technician_id, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7) returning recording_id",
-        )
-        .bind(&rec.path)
-        .bind(&rec.sha256)
-        .bind(rec.bytes)
-        .bind(rec.duration_ms)
-        .bind(&rec.source)
-        .bind(rec.technician_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let recording_id = insert_recording(&mut tx, rec, now).await?;
         let report_id: i64 = sqlx::query_scalar(
             "insert into report (recording_id, technician_id, form, language, state, fields, details, problems, \
              customer_id, asset_id, phone_call_id, created_at, updated_at) \

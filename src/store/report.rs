@@ -166,25 +166,30 @@ fn audit_text(v: &Json) -> String {
     }
 }
 
+/// Inserts a recording row inside `tx` (uploads, device drafts and phone calls all start with one).
+pub(super) async fn insert_recording(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rec: &NewRecording, now: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "insert into recording (path, sha256, bytes, duration_ms, source, technician_id, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7) returning recording_id",
+    )
+    .bind(&rec.path)
+    .bind(&rec.sha256)
+    .bind(rec.bytes)
+    .bind(rec.duration_ms)
+    .bind(&rec.source)
+    .bind(rec.technician_id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 impl Store {
     /// Records an accepted upload in one transaction: the recording, a `processing` report and the job that
     /// will process it. The audio file must already be on disk and synced.
     pub async fn accept_upload(&self, rec: &NewRecording, form: &str, language: Option<&str>) -> Result<Upload> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let recording_id: i64 = sqlx::query_scalar(
-            "insert into recording (path, sha256, bytes, duration_ms, source, technician_id, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7) returning recording_id",
-        )
-        .bind(&rec.path)
-        .bind(&rec.sha256)
-        .bind(rec.bytes)
-        .bind(rec.duration_ms)
-        .bind(&rec.source)
-        .bind(rec.technician_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let recording_id = insert_recording(&mut tx, rec, now).await?;
         let report_id: i64 = sqlx::query_scalar(
             "insert into report (recording_id, technician_id, form, language, state, created_at, updated_at) \
              values ($1, $2, $3, $4, 'processing', $5, $5) returning report_id",

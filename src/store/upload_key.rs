@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::report::{NewRecording, StoredTranscript};
+use super::report::{NewRecording, StoredTranscript, insert_recording};
 use crate::extract::form::{FieldType, Form};
 use super::{Result, Store, StoreError, now_ms};
 
@@ -68,19 +68,7 @@ impl Store {
         }
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let recording_id: i64 = sqlx::query_scalar(
-            "insert into recording (path, sha256, bytes, duration_ms, source, technician_id, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7) returning recording_id",
-        )
-        .bind(&rec.path)
-        .bind(&rec.sha256)
-        .bind(rec.bytes)
-        .bind(rec.duration_ms)
-        .bind(&rec.source)
-        .bind(rec.technician_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let recording_id = insert_recording(&mut tx, rec, now).await?;
         let (state, fields, details, problems) = match draft {
             Some(d) => ("draft", d.fields.to_string(), d.details.to_string(), d.problems.to_string()),
             None => ("processing", "{}".to_string(), "{}".to_string(), "[]".to_string()),
