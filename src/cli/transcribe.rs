@@ -54,7 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let vocabulary_prompt = extractor
         .as_ref()
         .and_then(|e| e.directory.as_ref())
-        .map(|d| d.vocabulary().prompt(VOCABULARY_PROMPT_CHARS))
+        .map(|d| d.vocabulary().prompt(VOCABULARY_PROMPT_CHARS, Some(&args.lang)))
         .filter(|p| !p.is_empty());
     let opts = TranscribeOptions {
         language: Language::parse(&args.lang),

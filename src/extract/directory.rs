@@ -40,24 +40,42 @@ pub struct Vocabulary {
 }
 
 impl Vocabulary {
-    /// A comma-separated prompt of at most `max_chars` characters (customers first, then tags, then parts),
-    /// cut at an item boundary.
-    pub fn prompt(&self, max_chars: usize) -> String {
-        let mut out = String::new();
-        let mut used = 0;
-        for item in self.customers.iter().chain(&self.tags).chain(&self.parts) {
-            let sep = if out.is_empty() { 0 } else { 2 };
-            let n = item.chars().count();
-            if used + sep + n > max_chars {
-                break;
+    /// Whisper's initial prompt for a recording in `language` ("en", "zh"; None or "auto" when unknown): a
+    /// sentence like the transcript it should produce ("Service report for Acme Foods, ...; asset 4471, ...;
+    /// parts: ..."), which biases Whisper towards these spellings without the Title Case a bare list causes.
+    /// Names in Chinese script are left out of a prompt for an English recording, where they pull an English
+    /// model into Chinese characters. At most `max_chars` characters, cut at an item boundary; empty when no
+    /// item fits.
+    pub fn prompt(&self, max_chars: usize, language: Option<&str>) -> String {
+        let zh = language == Some("zh");
+        let latin_only = language.is_some_and(|l| l != "zh" && l != "auto");
+        // Each group's label when it opens the list, and when it follows another group.
+        let (open, labels, sep, close) = if zh {
+            ("维修报告，", [("客户：", "客户："), ("设备：", "；设备："), ("配件：", "；配件：")], "、", "。")
+        } else {
+            ("Service report for ", [("", ""), ("asset ", "; asset "), ("parts: ", "; parts: ")], ", ", ".")
+        };
+        let count = |s: &str| s.chars().count();
+        let mut body = String::new();
+        let mut used = count(open) + count(close);
+        for (group, (opening, following)) in [&self.customers, &self.tags, &self.parts].into_iter().zip(labels) {
+            let items = group.iter().filter(|i| !(latin_only && i.chars().any(is_cjk)));
+            for (i, item) in items.enumerate() {
+                let lead = match (i, body.is_empty()) {
+                    (0, true) => opening,
+                    (0, false) => following,
+                    _ => sep,
+                };
+                let n = count(lead) + count(item);
+                if used + n > max_chars {
+                    break;
+                }
+                body.push_str(lead);
+                body.push_str(item);
+                used += n;
             }
-            if sep > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(item);
-            used += sep + n;
         }
-        out
+        if body.is_empty() { body } else { format!("{open}{body}{close}") }
     }
 }
 
@@ -342,8 +360,17 @@ mod tests {
         let d = dir().with_parts(["filter drier".to_string()]);
         assert_eq!(d.customer_names(), ["Acme Foods", "Bellview Hospital", "华联超市"]);
         let v = d.vocabulary();
-        assert_eq!(v.prompt(1000), "Acme Foods, Bellview Hospital, 华联超市, 4471, HX204, 6601, filter drier");
-        assert_eq!(v.prompt(30), "Acme Foods, Bellview Hospital");
-        assert_eq!(v.prompt(3), "");
+        assert_eq!(
+            v.prompt(1000, None),
+            "Service report for Acme Foods, Bellview Hospital, 华联超市; asset 4471, HX204, 6601; parts: filter drier."
+        );
+        assert_eq!(v.prompt(1000, Some("en")), "Service report for Acme Foods, Bellview Hospital; asset 4471, HX204, 6601; parts: filter drier.");
+        assert_eq!(v.prompt(1000, Some("zh")), "维修报告，客户：Acme Foods、Bellview Hospital、华联超市；设备：4471、HX204、6601；配件：filter drier。");
+        assert_eq!(v.prompt(50, Some("en")), "Service report for Acme Foods, Bellview Hospital.");
+        assert!(v.prompt(50, Some("en")).chars().count() <= 50);
+        assert_eq!(v.prompt(20, Some("en")), "");
+        let tags_only = Vocabulary { tags: vec!["4471".into()], ..Vocabulary::default() };
+        assert_eq!(tags_only.prompt(100, Some("en")), "Service report for asset 4471.");
+        assert_eq!(Vocabulary::default().prompt(100, None), "");
     }
 }

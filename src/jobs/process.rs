@@ -56,7 +56,7 @@ async fn process_report(p: &Pipeline, report_id: i64) -> Result<(), JobError> {
     let duration_s = audio.duration_s();
 
     let directory = p.store.directory().await?;
-    let prompt = directory.vocabulary().prompt(PROMPT_CHARS);
+    let prompt = directory.vocabulary().prompt(PROMPT_CHARS, report.language.as_deref());
     let opts = TranscribeOptions {
         language: report.language.as_deref().map(Language::parse).unwrap_or_default(),
         initial_prompt: (!prompt.is_empty()).then_some(prompt),
