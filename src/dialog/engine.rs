@@ -2,6 +2,7 @@
 //! and read-back, ticket lookup, message box; barge-in, no-input and no-match limits, the "one moment"
 //! filler while speech is transcribed. Time comes in with every event; nothing here reads a clock.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,6 +56,10 @@ impl State {
     }
 }
 
+/// Keys typed ahead while the dialog is busy (transcribing, checking a PIN, saving) that are kept for the next
+/// state that takes keys; more than this and the oldest are dropped.
+const TYPE_AHEAD: usize = 32;
+
 /// A transcription in flight, and when the next filler is due.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
@@ -74,6 +79,10 @@ pub struct Dialog {
     next_id: u64,
     playing: Option<u64>,
     barge: bool,
+    /// The last prompt queued that must be heard whole (a ticket number): no barge-in clears the queue until it
+    /// has played.
+    unbreakable: Option<u64>,
+    typeahead: VecDeque<char>,
     filler_playing: bool,
     waiting_since: Option<Instant>,
     digits: String,
@@ -111,6 +120,8 @@ impl Dialog {
             next_id: 0,
             playing: None,
             barge: false,
+            unbreakable: None,
+            typeahead: VecDeque::new(),
             filler_playing: false,
             waiting_since: None,
             digits: String::new(),
@@ -208,6 +219,7 @@ impl Dialog {
                 return acts;
             }
         }
+        self.replay_typeahead(&mut acts, now);
         self.timers(&mut acts, now);
         acts
     }
@@ -234,15 +246,19 @@ impl Dialog {
         self.waiting_since = None;
     }
 
-    /// Plays prompt `id` of the menus in the caller's language.
+    /// Plays prompt `id` of the menus in the caller's language; a prompt that cannot be barged in is heard whole
+    /// even when the caller presses keys or speaks during the prompts queued after it.
     fn play(&mut self, acts: &mut Vec<Action>, now: Instant, id: &str, args: &[(&str, &str)], barge: bool) {
         let text = self.ivr.text(id, &self.lang, args);
         let say = Say::Prompt { id: id.into(), lang: self.lang.clone(), text, fixed: args.is_empty() };
         self.say(acts, now, say, barge);
+        if !barge {
+            self.unbreakable = Some(self.next_id);
+        }
     }
 
     fn barge_in(&mut self, acts: &mut Vec<Action>) {
-        if self.playing.is_some() && self.barge {
+        if self.playing.is_some() && self.barge && self.unbreakable.is_none() {
             acts.push(Action::Clear);
             self.playing = None;
         }
@@ -316,6 +332,9 @@ impl Dialog {
     }
 
     fn on_play_done(&mut self, acts: &mut Vec<Action>, now: Instant, id: u64) {
+        if self.unbreakable.is_some_and(|u| id >= u) {
+            self.unbreakable = None;
+        }
         if self.playing != Some(id) {
             return;
         }
@@ -344,9 +363,18 @@ impl Dialog {
     fn on_key(&mut self, acts: &mut Vec<Action>, now: Instant, key: char) {
         let shown = if self.state == State::Pin && key.is_ascii_digit() { '*' } else { key };
         self.turn(now, Speaker::Caller, "dtmf", &shown.to_string());
-        if self.pending.is_some() || matches!(self.state, State::Idle | State::CheckingPin | State::Saving | State::LookingUp | State::SavingMessage) {
+        if self.busy() {
+            // Typed ahead: kept for the next state that takes keys (a caller who knows the menus need not wait).
+            if self.typeahead.len() == TYPE_AHEAD {
+                self.typeahead.pop_front();
+            }
+            self.typeahead.push_back(key);
             return;
         }
+        self.act_on_key(acts, now, key);
+    }
+
+    fn act_on_key(&mut self, acts: &mut Vec<Action>, now: Instant, key: char) {
         self.barge_in(acts);
         self.waiting_since = None;
         if self.state.records() {
@@ -365,6 +393,20 @@ impl Dialog {
         }
     }
 
+    /// True while the dialog cannot act on a key: a transcription, a PIN check, a save or a lookup is running.
+    fn busy(&self) -> bool {
+        self.pending.is_some()
+            || matches!(self.state, State::Idle | State::CheckingPin | State::Saving | State::LookingUp | State::SavingMessage)
+    }
+
+    /// Acts on keys typed ahead, now that the dialog takes keys again.
+    fn replay_typeahead(&mut self, acts: &mut Vec<Action>, now: Instant) {
+        while !self.busy() && self.state != State::Closing {
+            let Some(key) = self.typeahead.pop_front() else { break };
+            self.act_on_key(acts, now, key);
+        }
+    }
+
     /// A single-key menu choice.
     fn on_choice(&mut self, acts: &mut Vec<Action>, now: Instant, key: char) {
         match (&self.state, key) {
@@ -373,6 +415,7 @@ impl Dialog {
             (State::Menu, '1') => self.start_report(acts, now),
             (State::Menu, '2') => self.enter(acts, now, State::Ticket),
             (State::Menu, '0') => self.enter(acts, now, State::Message),
+            (State::Menu, '9') => self.goodbye(acts, now),
             (State::ReadBack, '1') => self.save(acts, now, true),
             (State::ReadBack, '2') => self.start_report(acts, now),
             (State::ReadBack, '3') => self.enter(acts, now, State::Correct),
@@ -535,9 +578,10 @@ impl Dialog {
                     None => self.retry(acts, now, false),
                 }
             }
-            State::Menu => match self.ivr.option_said(&self.lang, &text, &["report", "ticket", "message"]) {
+            State::Menu => match self.ivr.option_said(&self.lang, &text, &["report", "ticket", "message", "end"]) {
                 Some("report") => self.on_choice(acts, now, '1'),
                 Some("ticket") => self.on_choice(acts, now, '2'),
+                Some("end") => self.on_choice(acts, now, '9'),
                 Some(_) => self.on_choice(acts, now, '0'),
                 None => self.retry(acts, now, false),
             },

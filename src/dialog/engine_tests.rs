@@ -116,7 +116,7 @@ fn report_by_phone_from_welcome_to_ticket_number() {
     assert_eq!(ids(&c.keys("7#")), ["pin"]);
     c.keys("4821#");
     let acts = c.ev(Event::PinChecked(Some("Tess".into())));
-    assert_eq!(texts(&acts)[0], "Hello Tess. To report a job, press 1 or say report. To hear the state of a ticket, press 2. To leave a message for the office, press 0.");
+    assert_eq!(texts(&acts)[0], "Hello Tess. To report a job, press 1 or say report. To hear the state of a ticket, press 2. To leave a message for the office, press 0. To end the call, press 9.");
     let acts = c.keys("1");
     assert_eq!(acts[0], Action::Clear, "a key stops the menu prompt");
     assert!(acts.contains(&Action::Capture));
@@ -220,7 +220,7 @@ fn digits_end_with_hash_or_a_pause() {
 fn wrong_keys_reprompt_up_to_the_limit_then_the_message_box() {
     let mut c = Call::new();
     c.login();
-    assert_eq!(ids(&c.keys("9")), ["no_match", "main_menu"]);
+    assert_eq!(ids(&c.keys("5")), ["no_match", "main_menu"]);
     assert_eq!(ids(&c.keys("8")), ["no_match", "main_menu"]);
     let acts = c.keys("7");
     assert_eq!(ids(&acts), ["to_message", "message", "tone"]);
@@ -372,4 +372,78 @@ fn empty_dictation_is_reprompted() {
     c.wait(2500);
     let acts = c.ev(Event::Transcript(Some(String::new())));
     assert_eq!(ids(&acts), ["nothing_heard", "dictate", "tone"]);
+}
+
+#[test]
+fn keys_typed_ahead_while_busy_answer_the_next_questions() {
+    let mut c = Call::new();
+    c.ev(Event::Start);
+    c.heard();
+    c.keys("1");
+    c.keys("7#");
+    // 1 for a new report, typed while the PIN is being checked: kept, not lost.
+    c.keys("4821#1");
+    let acts = c.ev(Event::PinChecked(Some("Tess".into())));
+    assert_eq!(ids(&acts), ["main_menu", "dictate", "tone"], "the menu choice was taken at once");
+    assert!(acts.contains(&Action::Clear), "the typed-ahead key barges in on the menu: {acts:?}");
+    c.speak(5000);
+    let acts = c.keys("#");
+    assert!(acts.iter().any(|a| matches!(a, Action::Transcribe { .. })), "{acts:?}");
+    // While Whisper runs: the asset, 1 to confirm, 9 to end the call.
+    assert!(ids(&c.keys("4471#19")).is_empty(), "nothing is said while the keys are only kept");
+    let acts = c.ev(Event::Transcript(Some(
+        "Customer Acme Foods. The fan was not spinning. I replaced the fan motor. Two hours. Job closed.".into(),
+    )));
+    assert_eq!(ids(&acts), ["question.asset", "read_back", "confirm_menu"], "{acts:?}");
+    let save = acts.iter().find_map(|a| match a {
+        Action::SaveReport { extraction, confirmed, .. } => Some((extraction.clone(), *confirmed)),
+        _ => None,
+    });
+    let (x, confirmed) = save.expect("1 confirmed the read-back");
+    assert!(confirmed);
+    assert_eq!(x.fields["asset"].value.to_string(), "4471");
+    // 9 waits for the save, then ends the call after the ticket number has been said whole.
+    let acts = c.ev(Event::ReportSaved(Some("FV-000042".into())));
+    assert_eq!(ids(&acts), ["saved", "anything_else", "main_menu", "goodbye"], "{acts:?}");
+    assert!(!acts.contains(&Action::Clear), "the ticket number is not cut off: {acts:?}");
+    assert_eq!(acts.last(), Some(&Action::Hangup));
+    assert!(c.d.ended());
+}
+
+#[test]
+fn a_key_during_the_ticket_number_does_not_cut_it_off() {
+    let mut c = Call::new();
+    c.login();
+    c.dictate("Asset 4471, Acme Foods. The fan was not spinning. I replaced the fan motor. Two hours. Job closed.");
+    c.keys("1");
+    let acts = c.ev(Event::ReportSaved(Some("FV-000042".into())));
+    let saved = acts.iter().find_map(|a| match a {
+        Action::Play { id, say: Say::Prompt { id: p, .. } } if p == "saved" => Some(*id),
+        _ => None,
+    });
+    let saved = saved.expect("the ticket number is said");
+    let acts = c.keys("2");
+    assert!(!acts.contains(&Action::Clear), "{acts:?}");
+    assert_eq!(ids(&acts), ["ticket_number"], "the key still chooses from the menu");
+    // Once the ticket number has been heard, barge-in clears the queue again.
+    c.ev(Event::PlayDone(saved));
+    let acts = c.keys("5");
+    assert!(acts.contains(&Action::Clear), "{acts:?}");
+}
+
+#[test]
+fn nine_or_goodbye_in_the_menu_ends_the_call() {
+    let mut c = Call::new();
+    c.login();
+    let acts = c.keys("9");
+    assert_eq!(ids(&acts), ["goodbye"]);
+    assert_eq!(acts.last(), Some(&Action::Hangup));
+    let mut c = Call::new();
+    c.login();
+    c.speak(800);
+    let acts = c.wait(100);
+    assert!(acts.iter().any(|a| matches!(a, Action::Transcribe { .. })) || c.log.iter().any(|a| matches!(a, Action::Transcribe { .. })));
+    let acts = c.ev(Event::Transcript(Some("No thanks, goodbye.".into())));
+    assert_eq!(ids(&acts), ["goodbye"]);
+    assert!(c.d.ended());
 }

@@ -46,7 +46,7 @@ pub const PROMPTS: &[(&str, &[&str])] = &[
 ];
 
 /// Option words the dialog listens for.
-pub const WORDS: [&str; 8] = ["english", "chinese", "report", "ticket", "message", "confirm", "again", "fix"];
+pub const WORDS: [&str; 9] = ["english", "chinese", "report", "ticket", "message", "end", "confirm", "again", "fix"];
 
 /// Why menus were refused: names the file, the line and the setting at fault.
 #[derive(Debug, thiserror::Error)]
