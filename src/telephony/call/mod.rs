@@ -22,7 +22,7 @@ pub use stats::{CallStats, LATENCY_BUCKETS_MS};
 use super::{CallFuture, CallHandler, CallInfo, Channel, Inbound, Outbound, CALL_RATE};
 use crate::audio::vad::VadConfig;
 use crate::dialog::{Action, Dialog, Event, Ivr, Say, Speaker};
-use crate::extract::{Directory, Form, FieldType};
+use crate::extract::{Directory, FieldType, Form, Vocabulary};
 use crate::speech::SharedRenderer;
 use crate::store::{CallEnd, CallTurn, NewCall, NewRecording, PhoneReport, Store, StoredTranscript, ticket_number};
 use crate::transcribe::{Language, TranscribeOptions, Transcriber};
@@ -48,6 +48,9 @@ struct Inner {
     vad: VadConfig,
     reference_date: Option<NaiveDate>,
     stats: Arc<CallStats>,
+    /// Transcriptions that may run at once across all calls: Whisper already uses every core, so two at once
+    /// only make both late; the others wait their turn.
+    whisper_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// What one call measured, also stored with the call.
@@ -81,6 +84,7 @@ impl CallRunner {
                 vad: VadConfig::default(),
                 reference_date: None,
                 stats: Arc::new(CallStats::default()),
+                whisper_slots: Arc::new(tokio::sync::Semaphore::new(whisper_slots())),
             }),
         }
     }
@@ -110,6 +114,7 @@ impl CallRunner {
                     vad: i.vad.clone(),
                     reference_date: i.reference_date,
                     stats: i.stats.clone(),
+                    whisper_slots: i.whisper_slots.clone(),
                 };
                 CallRunner { inner: Arc::new(f(copy)) }
             }
@@ -158,7 +163,8 @@ struct Call {
     out: mpsc::Sender<Outbound>,
     results: mpsc::Sender<Event>,
     tasks: JoinSet<()>,
-    prompt: Option<String>,
+    /// The CRM's names and tags, Whisper's prompt in the language of each transcription.
+    vocabulary: Vocabulary,
     /// When the caller's last speech ended; the end of the turn being answered.
     last_speech_end: Option<Instant>,
     turn_from: Option<Instant>,
@@ -194,6 +200,11 @@ fn write_wav(data_dir: &Path, rel: &str, samples: &[i16], rate: u32) -> std::io:
     Ok((rel.to_string(), sha, bytes.len() as i64, duration_ms))
 }
 
+/// One transcription at a time per two cores (Whisper runs on two threads or more).
+fn whisper_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get() / 2).max(1)
+}
+
 /// A filler played while the caller waits: it does not count as the reply.
 fn is_filler(say: &Say) -> bool {
     match say {
@@ -216,7 +227,7 @@ impl Call {
         let new = NewCall { call_ref: info.call_id.clone(), channel: channel.into(), caller: info.caller.clone() };
         let phone_call_id = inner.store.start_call(&new).await?;
         let directory: Arc<dyn Directory> = Arc::new(inner.store.directory().await?);
-        let vocabulary = directory.vocabulary().prompt(PROMPT_CHARS);
+        let vocabulary = directory.vocabulary();
         let today = inner.reference_date.unwrap_or_else(|| Utc::now().date_naive());
         let dialog = Dialog::new(inner.ivr.clone(), inner.form.clone(), Some(directory.clone()), today);
         let (results, mut results_rx) = mpsc::channel(16);
@@ -229,7 +240,7 @@ impl Call {
             out,
             results,
             tasks: JoinSet::new(),
-            prompt: (!vocabulary.is_empty()).then_some(vocabulary),
+            vocabulary,
             last_speech_end: None,
             turn_from: None,
             awaiting_reply: false,
@@ -249,8 +260,13 @@ impl Call {
                     Some(Inbound::Audio(frame)) => {
                         let now = Instant::now();
                         for v in call.media.push(&frame, now) {
+                            tracing::debug!(call_id = %call.info.call_id, voice = ?v, "voice activity");
                             match v {
-                                Voice::Start => call.event(Event::SpeechStart).await,
+                                Voice::Start => {
+                                    // A new utterance: an earlier end (or a '#' that ended a number) is not its end.
+                                    call.last_speech_end = None;
+                                    call.event(Event::SpeechStart).await;
+                                }
                                 Voice::End { at } => {
                                     call.last_speech_end = Some(at);
                                     call.event(Event::SpeechEnd).await;
@@ -334,17 +350,20 @@ impl Call {
                 self.turn_from = Some(self.last_speech_end.take().unwrap_or_else(Instant::now));
                 let opts = TranscribeOptions {
                     language: Language::parse(&lang),
-                    initial_prompt: self.prompt.clone(),
+                    initial_prompt: Some(self.vocabulary.prompt(PROMPT_CHARS, Some(&lang))).filter(|p| !p.is_empty()),
                     threads: 0,
                 };
                 let transcriber = inner.transcriber.clone();
                 let call_id = self.info.call_id.clone();
+                let slots = inner.whisper_slots.clone();
                 self.tasks.spawn(async move {
                     let audio_ms = samples.len() as u64 * 1000 / u64::from(crate::audio::SAMPLE_RATE);
                     let started = Instant::now();
+                    let _slot = slots.acquire_owned().await;
+                    let waited_ms = started.elapsed().as_millis() as u64;
                     let result = tokio::task::spawn_blocking(move || transcriber.transcribe(&samples, &opts)).await;
                     let took_ms = started.elapsed().as_millis() as u64;
-                    tracing::info!(call_id = %call_id, audio_ms, took_ms, "transcribed");
+                    tracing::info!(call_id = %call_id, audio_ms, waited_ms, took_ms, "transcribed");
                     let text = match result {
                         Ok(Ok(t)) => Some(t.text.trim().to_string()),
                         Ok(Err(e)) => {
