@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 const TEMPLATE: &str = include_str!("../../tests/sipp/report_call.xml");
 /// The dictation: every required field but the asset (typed when the IVR asks).
 const REPORT: &str = "Customer Acme Foods. The condenser fan motor was not spinning. I replaced the condenser fan motor. \
-Labour was two and a half hours. The job is closed.";
+Labour, two and a half hours. Job status, closed.";
 
 #[derive(Debug, clap::Args)]
 pub struct CallsArgs {
@@ -174,8 +174,14 @@ async fn round(n: usize, transcriber: &Arc<dyn Transcriber>, work: &Path, report
     config.max_calls = n + 1;
     config.rtp_timeout = Duration::from_secs(120);
     let ep = SipEndpoint::start(config, handler.clone()).await?;
-    // Long enough for the slowest transcription of the round, so the scripted keys land after the question.
-    let call = ReportCall { technician: tech.to_string(), pin: "4821".into(), answer: "4471".into(), report_ms, answer_wait_ms: 20_000 + 2500 * n as u64 };
+    let call = ReportCall {
+        technician: tech.to_string(),
+        pin: "4821".into(),
+        answer: "4471".into(),
+        report_ms,
+        login_wait_ms: 2500,
+        bye_wait_ms: 300_000,
+    };
     let scenario = dir.path().join("report_call.xml");
     std::fs::write(&scenario, fill(TEMPLATE, &call))?;
     let started = Instant::now();
@@ -233,7 +239,7 @@ fn spawn_sipp(scenario: &Path, target: SocketAddr, cwd: &Path) -> anyhow::Result
 fn speech_wav(dir: &Path, text: &str) -> anyhow::Result<PathBuf> {
     let raw = dir.join("report.22k.wav");
     let out = dir.join("report.wav");
-    let ok = std::process::Command::new("espeak-ng").arg("-w").arg(&raw).arg(text).status()?.success()
+    let ok = std::process::Command::new("espeak-ng").args(["-s", "140", "-w"]).arg(&raw).arg(text).status()?.success()
         && std::process::Command::new("sox").arg(&raw).args(["-r", "8000", "-c", "1", "-e", "u-law"]).arg(&out).status()?.success();
     if !ok {
         bail!("espeak-ng or sox failed making {}", out.display());

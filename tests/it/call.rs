@@ -1,21 +1,21 @@
 //! A phone call end to end without sockets: the test plays the telephony adapter (it acknowledges prompts)
 //! and the caller (DTMF for the login, espeak-ng speech at 8 kHz for the report and an answer), drives the
 //! real `CallRunner` through the call channels, and then finds the draft, the call's turns and its audio in
-//! the store, on SQLite and PostgreSQL, with a scripted transcriber and with the real tiny.en model.
+//! the store, on SQLite and PostgreSQL, with a scripted transcriber (the real tiny.en model answers the same
+//! flow over SIP in `sip::report`).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use fieldvoice::dialog::{Ivr, Say};
 use fieldvoice::extract::form::find_form;
-use fieldvoice::model;
 use fieldvoice::speech::{EspeakRenderer, FakeRenderer, PromptRenderer, SpeechError};
 use fieldvoice::store::{ReportState, Store};
 use fieldvoice::telephony::call::{CallOutcome, CallRunner};
 use fieldvoice::telephony::{CallInfo, Channel, FRAME_SAMPLES, Inbound, Outbound, call_channels};
-use fieldvoice::transcribe::{FakeTranscriber, LoadOptions, Transcriber, WhisperTranscriber};
+use fieldvoice::transcribe::{FakeTranscriber, Transcriber};
 use tokio::sync::mpsc;
 
 use crate::store::TestDb;
@@ -266,36 +266,4 @@ async fn phone_report_with_scripted_transcripts(db: &TestDb) {
     check_stored(db, dir.path(), &outcome, tech, 1).await;
 }
 
-/// tiny.en, loaded once for this module.
-fn tiny() -> Arc<dyn Transcriber> {
-    static TINY: OnceLock<Arc<WhisperTranscriber>> = OnceLock::new();
-    TINY.get_or_init(|| {
-        let path = model::resolve("tiny.en", &model::models_dir()).expect("tiny.en is installed");
-        Arc::new(WhisperTranscriber::load(&path, LoadOptions { threads: 2, ..LoadOptions::default() }).expect("load tiny.en"))
-    })
-    .clone()
-}
-
-async fn phone_report_with_whisper_tiny_en(db: &TestDb) {
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("fieldvoice=info").try_init();
-    let dir = tempfile::tempdir().unwrap();
-    let (outcome, read_back, tech, asked) = phone_in(db, dir.path(), tiny()).await;
-    eprintln!("tiny.en phone call: asked {asked:?}; read back {read_back:?}; turn latencies (ms) {:?}", outcome.latencies_ms);
-    assert!(read_back.starts_with("I have: Asset 4471, Acme Foods,"), "{read_back}");
-    assert!(asked.contains(&"question.labor_hours".to_string()), "the hours were left out: {asked:?}");
-    check_stored(db, dir.path(), &outcome, tech, asked.len()).await;
-}
-
 crate::both_backends!(phone_report_with_scripted_transcripts);
-
-/// The same call with the real tiny.en model. Ignored by default: on the shared 2-core machine tiny.en took
-/// 40+ s for a 6 s telephone-band clip under load (and falls back to beam search on 8 kHz espeak speech), so
-/// the call outlived every timeout; run it on an idle machine with `--ignored`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs an idle machine: tiny.en on 8 kHz speech took minutes under load"]
-async fn phone_report_with_whisper_tiny_en_sqlite() {
-    let db = TestDb::sqlite().await;
-    phone_report_with_whisper_tiny_en(&db).await;
-    db.finish().await;
-}
-

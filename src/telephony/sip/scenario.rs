@@ -1,6 +1,7 @@
 //! Fills the sipp scenario template tests/sipp/report_call.xml (a technician phones in a report) for the
 //! end-to-end test and the concurrent-call benchmark: key presses become RFC 4733 recordings played by
-//! sipp, waits are scaled for a busy machine. Text in, text out.
+//! sipp. The caller types ahead (the IVR keeps keys pressed while it is busy), so the only waits are for the PIN
+//! check before the dictation starts and, at the end, for the IVR's BYE. Text in, text out.
 
 /// What the caller does and how long it waits for the service.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,8 +12,11 @@ pub struct ReportCall {
     pub answer: String,
     /// Length of the dictation WAV (report.wav next to the scenario).
     pub report_ms: u64,
-    /// Time allowed for transcription and extraction before the re-prompt is answered.
-    pub answer_wait_ms: u64,
+    /// Time between the menu choice and the start of the dictation (the PIN check, the dictation prompt).
+    pub login_wait_ms: u64,
+    /// How long the caller waits, after the dictation, for the IVR to hang up (transcription, read-back, the
+    /// ticket number, goodbye).
+    pub bye_wait_ms: u64,
 }
 
 /// The sipp lines that press `keys` (0-9, *, #) with the Debian sip-tester recordings under `pcap/`.
@@ -41,13 +45,13 @@ pub fn fill(template: &str, call: &ReportCall) -> String {
         ("@KEYS PIN#@", format!("{}#", call.pin)),
         ("@KEYS #@", "#".to_string()),
         ("@KEYS ASSET#@", format!("{}#", call.answer)),
+        ("@KEYS 9@", "9".to_string()),
     ] {
         s = s.replace(marker, key_presses(&keys).trim_end_matches('\n'));
     }
-    s.replace("@MENU_WAIT@", "3000")
+    s.replace("@LOGIN_WAIT@", &call.login_wait_ms.to_string())
         .replace("@REPORT_MS@", &(call.report_ms + 500).to_string())
-        .replace("@ANSWER_WAIT@", &call.answer_wait_ms.to_string())
-        .replace("@CONFIRM_WAIT@", "3000")
+        .replace("@BYE_WAIT@", &call.bye_wait_ms.to_string())
 }
 
 #[cfg(test)]
@@ -57,10 +61,18 @@ mod tests {
     #[test]
     fn fills_every_marker() {
         let template = include_str!("../../../tests/sipp/report_call.xml");
-        let call = ReportCall { technician: "7".into(), pin: "4821".into(), answer: "4471".into(), report_ms: 9600, answer_wait_ms: 12_000 };
+        let call = ReportCall {
+            technician: "7".into(),
+            pin: "4821".into(),
+            answer: "4471".into(),
+            report_ms: 9600,
+            login_wait_ms: 2500,
+            bye_wait_ms: 90_000,
+        };
         let s = fill(template, &call);
-        assert!(!s.contains("@KEYS") && !s.contains("_WAIT@") && !s.contains("@REPORT"), "{s}");
-        assert_eq!(s.matches("dtmf_2833_").count(), 1 + 2 + 5 + 1 + 1 + 5 + 1);
+        assert!(!s.contains("@KEYS") && !s.contains("_WAIT@") && !s.contains("@REPORT"), "every marker filled: {s}");
+        assert_eq!(s.matches("dtmf_2833_").count(), 1 + 2 + 5 + 1 + 1 + 5 + 1 + 1);
+        assert!(s.contains("<pause milliseconds=\"2500\"/>") && s.contains("<recv request=\"BYE\" timeout=\"90000\"/>"));
         assert!(s.contains("<pause milliseconds=\"10100\"/>") && s.contains("dtmf_2833_pound.pcap"));
         assert_eq!(key_presses("x"), "");
     }

@@ -1,7 +1,8 @@
 //! Issue 6 end to end over SIP: sipp calls the endpoint running the real `CallRunner` (espeak-ng prompts,
 //! Whisper tiny.en), logs in with RFC 4733 keys, dictates a spoken report (espeak-ng -> sox -> 8 kHz mu-law,
-//! streamed as RTP) that leaves out the asset, types the asset when asked, confirms with 1 and hangs up; the
-//! test then finds the draft with the right fields through the HTTP API, on SQLite and PostgreSQL.
+//! streamed as RTP) that leaves out the asset, types the asset, 1 to confirm and 9 to end the call ahead while
+//! Whisper runs, and answers the IVR's BYE; the test then finds the draft with the right fields through the
+//! HTTP API and the call's turns in the store, on SQLite and PostgreSQL.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -22,7 +23,7 @@ use crate::support::root;
 
 /// The dictation: every required field but the asset.
 pub const REPORT: &str = "Customer Acme Foods. The condenser fan motor was not spinning. I replaced the condenser fan motor. \
-Labour was two and a half hours. The job is closed.";
+Labour, two and a half hours. Job status, closed.";
 
 fn tiny() -> Arc<dyn Transcriber> {
     static TINY: OnceLock<Arc<WhisperTranscriber>> = OnceLock::new();
@@ -34,6 +35,7 @@ fn tiny() -> Arc<dyn Transcriber> {
 }
 
 async fn phone_in_a_report_over_sip(db: &TestDb) {
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("fieldvoice=info").try_init();
     let api = crate::api::api(db, 1 << 20).await;
     let crm = root().join("tests/fixtures/crm");
     db.store.import_customers("customers.csv", std::fs::read(crm.join("customers.csv")).unwrap().as_slice()).await.unwrap();
@@ -53,7 +55,14 @@ async fn phone_in_a_report_over_sip(db: &TestDb) {
 
     let wav = speech_wav(data.path(), "report.wav", REPORT);
     let report_ms = (super::wav_data(&wav).len() / 8) as u64;
-    let call = ReportCall { technician: api.tech_id.to_string(), pin: "4821".into(), answer: "4471".into(), report_ms, answer_wait_ms: 20_000 };
+    let call = ReportCall {
+        technician: api.tech_id.to_string(),
+        pin: "4821".into(),
+        answer: "4471".into(),
+        report_ms,
+        login_wait_ms: 2500,
+        bye_wait_ms: 120_000,
+    };
     let template = std::fs::read_to_string(root().join("tests/sipp/report_call.xml")).unwrap();
     let scenario = data.path().join("report_call.xml");
     std::fs::write(&scenario, fill(&template, &call)).unwrap();
@@ -88,14 +97,23 @@ async fn phone_in_a_report_over_sip(db: &TestDb) {
     assert_eq!(f["status"], "closed", "{report}");
     assert!(f["action"].as_str().unwrap_or("").to_lowercase().contains("condenser fan motor"), "{report}");
     assert_eq!(report["technician_id"].as_i64(), Some(api.tech_id), "{report}");
+    let problems = report["problems"].to_string();
+    assert!(!problems.contains("hung up"), "confirmed with 1 before the call ended: {problems}");
     assert_eq!(ep.stats.media.drops(), 0, "no RTP or audio dropped");
+
+    // The call is stored with its audio and its turns: the question asked, the keys, the ticket number said.
+    let call = db.store.phone_call(1).await.unwrap();
+    let said: Vec<&str> = call.turns.iter().map(|t| t.text.as_str()).collect();
+    assert!(said.iter().any(|t| t.starts_with("Which asset")), "the question for the asset: {said:#?}");
+    let ticket = fieldvoice::store::ticket_number(id);
+    let spoken: String = ticket.chars().filter(char::is_ascii_digit).collect::<String>().trim_start_matches('0').chars().map(String::from).collect::<Vec<_>>().join(" ");
+    assert!(said.iter().any(|t| t.contains("ticket number is") && t.contains(&spoken)), "ticket {ticket} said: {said:#?}");
+    assert!(said.contains(&"Goodbye."), "{said:#?}");
+    assert!(call.turns.iter().any(|t| t.latency_ms.is_some()), "turn latency stored: {:#?}", call.turns);
     ep.shutdown().await;
 }
 
-// Not passing yet: on the loaded 2-core machine (load average 10) the call completes at the SIP level but no draft
-// is saved; the fixed sipp timing (keys at set times) is the suspect. Run with `--ignored` to work on it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "end-to-end SIP report call not passing yet (scenario timing under load)"]
 async fn phone_in_a_report_over_sip_sqlite() {
     let db = TestDb::sqlite().await;
     phone_in_a_report_over_sip(&db).await;
@@ -103,7 +121,6 @@ async fn phone_in_a_report_over_sip_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "end-to-end SIP report call not passing yet (scenario timing under load)"]
 async fn phone_in_a_report_over_sip_postgres() {
     let db = TestDb::postgres().await;
     phone_in_a_report_over_sip(&db).await;
