@@ -42,6 +42,9 @@ pub struct CallsArgs {
     /// Seconds between starting one call and the next of a round (0: all at once).
     #[arg(long, default_value_t = 0.0)]
     pub stagger: f64,
+    /// Rounds per N, pooled (more turns behind each percentile).
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
 }
 
 /// The runner, keeping each call's turn latencies.
@@ -68,7 +71,11 @@ impl CallHandler for Measured {
 
 /// One round's numbers.
 struct Round {
+    /// Calls at once.
     calls: usize,
+    /// Rounds pooled into this one, and the calls they made in all.
+    rounds: usize,
+    attempted: usize,
     ok: usize,
     turns: Vec<u64>,
     reports: usize,
@@ -89,7 +96,22 @@ impl Round {
     }
 
     fn passes(&self) -> bool {
-        !self.turns.is_empty() && self.pct(0.95) < 2000 && self.drops == 0 && self.ok == self.calls
+        !self.turns.is_empty() && self.pct(0.95) < 2000 && self.drops + self.lost == 0 && self.ok == self.attempted
+    }
+
+    /// This round and `other` (same N) as one sample.
+    fn pool(mut self, other: Round) -> Round {
+        let rounds = self.rounds + other.rounds;
+        self.wall = (self.wall * self.rounds as u32 + other.wall * other.rounds as u32) / rounds as u32;
+        self.rounds = rounds;
+        self.attempted += other.attempted;
+        self.ok += other.ok;
+        self.turns.extend(other.turns);
+        self.reports += other.reports;
+        self.rtp_in += other.rtp_in;
+        self.lost += other.lost;
+        self.drops += other.drops;
+        self
     }
 }
 
@@ -109,8 +131,23 @@ pub fn run(args: CallsArgs) -> anyhow::Result<ExitCode> {
     println!("model {}, dictation {:.1} s, {} cores", args.model, report_ms as f64 / 1000.0, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     println!("{:>5} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8}", "calls", "completed", "turns", "p50 ms", "p95 ms", "max ms", "reports", "rtp in", "rtp drop", "wall s");
     let mut rounds = Vec::new();
+    let repeat = args.repeat.max(1);
+    let measure = |n: usize| -> anyhow::Result<Round> {
+        let mut pooled: Option<Round> = None;
+        for _ in 0..repeat {
+            let r = runtime.block_on(round(n, &transcriber, work.path(), report_ms, args.stagger))?;
+            pooled = Some(match pooled {
+                None => r,
+                Some(p) => p.pool(r),
+            });
+        }
+        Ok(pooled.expect("at least one round"))
+    };
+    if repeat > 1 {
+        println!("each row pools {repeat} rounds (calls, turns, reports and packets are totals; wall is per round)");
+    }
     for &n in &args.calls {
-        let r = runtime.block_on(round(n, &transcriber, work.path(), report_ms, args.stagger))?;
+        let r = measure(n)?;
         print_round(&r);
         rounds.push(r);
     }
@@ -120,7 +157,7 @@ pub fn run(args: CallsArgs) -> anyhow::Result<ExitCode> {
             let r = match rounds.iter().find(|r| r.calls == n) {
                 Some(r) => r.passes(),
                 None => {
-                    let r = runtime.block_on(round(n, &transcriber, work.path(), report_ms, args.stagger))?;
+                    let r = measure(n)?;
                     print_round(&r);
                     let pass = r.passes();
                     rounds.push(r);
@@ -141,7 +178,7 @@ fn print_round(r: &Round) {
     println!(
         "{:>5} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8.1}",
         r.calls,
-        r.ok,
+        format!("{}/{}", r.ok, r.attempted),
         r.turns.len(),
         r.pct(0.5),
         r.pct(0.95),
@@ -199,6 +236,8 @@ async fn round(n: usize, transcriber: &Arc<dyn Transcriber>, work: &Path, report
     let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
     let r = Round {
         calls: n,
+        rounds: 1,
+        attempted: n,
         ok,
         turns: handler.latencies.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         reports: *handler.reports.lock().unwrap_or_else(|p| p.into_inner()),
