@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use sqlx::Row;
 
-use super::report::insert_recording;
+use super::report::{insert_recording, save_transcript_with};
 use super::auth::verify_blocking;
 use super::{NewRecording, ReportState, Result, Store, StoreError, StoredTranscript, Technician, now_ms};
 
@@ -252,20 +252,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let t = r.transcript;
-        sqlx::query(
-            "insert into transcript (recording_id, text, segments, language, model, real_time_factor, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(recording_id)
-        .bind(&t.text)
-        .bind(t.segments.to_string())
-        .bind(&t.language)
-        .bind(&t.model)
-        .bind(t.real_time_factor)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        save_transcript_with(&mut *tx, recording_id, r.transcript, now).await?;
         tx.commit().await?;
         Ok(report_id)
     }

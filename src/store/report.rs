@@ -183,6 +183,30 @@ pub(super) async fn insert_recording(tx: &mut sqlx::Transaction<'_, sqlx::Any>, 
     .await?)
 }
 
+/// Stores (or replaces: jobs may run twice) recording `recording_id`'s transcript, on the pool or inside a
+/// transaction (device drafts and phone reports arrive with theirs).
+pub(super) async fn save_transcript_with<'e, E>(exec: E, recording_id: i64, t: &StoredTranscript, now: i64) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "insert into transcript (recording_id, text, segments, language, model, real_time_factor, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (recording_id) do update set text = excluded.text, \
+         segments = excluded.segments, language = excluded.language, model = excluded.model, \
+         real_time_factor = excluded.real_time_factor",
+    )
+    .bind(recording_id)
+    .bind(&t.text)
+    .bind(t.segments.to_string())
+    .bind(&t.language)
+    .bind(&t.model)
+    .bind(t.real_time_factor)
+    .bind(now)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Records an accepted upload in one transaction: the recording, a `processing` report and the job that
     /// will process it. The audio file must already be on disk and synced.
@@ -264,22 +288,7 @@ impl Store {
 
     /// Stores (or replaces: jobs may run twice) a recording's transcript.
     pub async fn save_transcript(&self, recording_id: i64, t: &StoredTranscript) -> Result<()> {
-        sqlx::query(
-            "insert into transcript (recording_id, text, segments, language, model, real_time_factor, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7) on conflict (recording_id) do update set text = excluded.text, \
-             segments = excluded.segments, language = excluded.language, model = excluded.model, \
-             real_time_factor = excluded.real_time_factor",
-        )
-        .bind(recording_id)
-        .bind(&t.text)
-        .bind(t.segments.to_string())
-        .bind(&t.language)
-        .bind(&t.model)
-        .bind(t.real_time_factor)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        save_transcript_with(&self.pool, recording_id, t, now_ms()).await
     }
 
     /// Fills in a `processing` (or `failed`, when its dead job was retried) report from extraction and

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::report::{NewRecording, StoredTranscript, insert_recording};
+use super::report::{NewRecording, StoredTranscript, insert_recording, save_transcript_with};
 use crate::extract::form::{FieldType, Form};
 use super::{Result, Store, StoreError, now_ms};
 
@@ -93,20 +93,7 @@ impl Store {
         .await?;
         let job_id = match draft {
             Some(d) => {
-                let t = &d.transcript;
-                sqlx::query(
-                    "insert into transcript (recording_id, text, segments, language, model, real_time_factor, \
-                     created_at) values ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(recording_id)
-                .bind(&t.text)
-                .bind(t.segments.to_string())
-                .bind(&t.language)
-                .bind(&t.model)
-                .bind(t.real_time_factor)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                save_transcript_with(&mut *tx, recording_id, &d.transcript, now).await?;
                 None
             }
             None => {
