@@ -361,7 +361,9 @@ impl Dialog {
     }
 
     fn on_key(&mut self, acts: &mut Vec<Action>, now: Instant, key: char) {
-        let shown = if self.state == State::Pin && key.is_ascii_digit() { '*' } else { key };
+        // Digits typed while a PIN is entered or checked may be a PIN (typed ahead after a wrong one): never stored.
+        let secret = matches!(self.state, State::Pin | State::CheckingPin);
+        let shown = if secret && key.is_ascii_digit() { '*' } else { key };
         self.turn(now, Speaker::Caller, "dtmf", &shown.to_string());
         if self.busy() {
             // Typed ahead: kept for the next state that takes keys (a caller who knows the menus need not wait).

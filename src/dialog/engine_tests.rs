@@ -383,6 +383,8 @@ fn keys_typed_ahead_while_busy_answer_the_next_questions() {
     c.keys("7#");
     // 1 for a new report, typed while the PIN is being checked: kept, not lost.
     c.keys("4821#1");
+    let typed: String = c.d.turns().iter().filter(|t| t.kind == "dtmf").map(|t| t.text.as_str()).collect();
+    assert_eq!(typed, "17#****#*", "digits typed during the PIN check are masked like the PIN");
     let acts = c.ev(Event::PinChecked(Some("Tess".into())));
     assert_eq!(ids(&acts), ["main_menu", "dictate", "tone"], "the menu choice was taken at once");
     assert!(acts.contains(&Action::Clear), "the typed-ahead key barges in on the menu: {acts:?}");
