@@ -16,7 +16,7 @@ use fieldvoice::model;
 use fieldvoice::speech::EspeakRenderer;
 use fieldvoice::store::Store;
 use fieldvoice::telephony::call::CallRunner;
-use fieldvoice::telephony::sip::scenario::{ReportCall, fill};
+use fieldvoice::telephony::sip::scenario::{REPORT, REPORT_WPM, ReportCall, fill};
 use fieldvoice::telephony::sip::{SipConfig, SipEndpoint};
 use fieldvoice::telephony::{CallFuture, CallHandler, CallInfo, Inbound, Outbound};
 use fieldvoice::transcribe::{LoadOptions, Transcriber, WhisperTranscriber};
@@ -24,9 +24,6 @@ use tokio::sync::mpsc;
 
 /// The sipp scenario (a template filled per run).
 const TEMPLATE: &str = include_str!("../../tests/sipp/report_call.xml");
-/// The dictation: every required field but the asset (typed when the IVR asks).
-const REPORT: &str = "Customer Acme Foods. The condenser fan motor was not spinning. I replaced the condenser fan motor. \
-Labour, two and a half hours. Job status, closed.";
 
 #[derive(Debug, clap::Args)]
 pub struct CallsArgs {
@@ -278,7 +275,7 @@ fn spawn_sipp(scenario: &Path, target: SocketAddr, cwd: &Path) -> anyhow::Result
 fn speech_wav(dir: &Path, text: &str) -> anyhow::Result<PathBuf> {
     let raw = dir.join("report.22k.wav");
     let out = dir.join("report.wav");
-    let ok = std::process::Command::new("espeak-ng").args(["-s", "140", "-w"]).arg(&raw).arg(text).status()?.success()
+    let ok = std::process::Command::new("espeak-ng").args(["-s", REPORT_WPM, "-w"]).arg(&raw).arg(text).status()?.success()
         && std::process::Command::new("sox").arg(&raw).args(["-r", "8000", "-c", "1", "-e", "u-law"]).arg(&out).status()?.success();
     if !ok {
         bail!("espeak-ng or sox failed making {}", out.display());

@@ -3,6 +3,16 @@
 //! sipp. The caller types ahead (the IVR keeps keys pressed while it is busy), so the only waits are for the PIN
 //! check before the dictation starts and, at the end, for the IVR's BYE. Text in, text out.
 
+/// The caller's dictation, shared by the end-to-end test and the benchmark: every required field but the asset
+/// (typed when the IVR asks). Worded for tiny.en on telephone-band espeak-ng speech at [`REPORT_WPM`]: at
+/// espeak-ng's default rate it wrote "the knob is closed" and "Labour one two" for "The job is closed" and
+/// "Labour was two and a half hours".
+pub const REPORT: &str = "Customer Acme Foods. The condenser fan motor was not spinning. I replaced the condenser fan motor. \
+Labour, two and a half hours. Job status, closed.";
+
+/// espeak-ng's speaking rate (words a minute, its `-s`) for [`REPORT`].
+pub const REPORT_WPM: &str = "140";
+
 /// What the caller does and how long it waits for the service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportCall {

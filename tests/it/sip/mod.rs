@@ -150,7 +150,7 @@ pub async fn call_with(scenario: &'static str, target: SocketAddr, files: Vec<Pa
 pub fn speech_wav(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
     let raw = dir.join(format!("{name}.22k.wav"));
     let out = dir.join(name);
-    let ok = std::process::Command::new("espeak-ng").args(["-s", "140", "-w"]).arg(&raw).arg(text).status().expect("espeak-ng runs");
+    let ok = std::process::Command::new("espeak-ng").args(["-s", fieldvoice::telephony::sip::scenario::REPORT_WPM, "-w"]).arg(&raw).arg(text).status().expect("espeak-ng runs");
     assert!(ok.success());
     let ok = std::process::Command::new("sox").arg(&raw).args(["-r", "8000", "-c", "1", "-e", "u-law"]).arg(&out).status().expect("sox runs");
     assert!(ok.success());

@@ -13,7 +13,7 @@ use fieldvoice::extract::form::find_form;
 use fieldvoice::model;
 use fieldvoice::speech::EspeakRenderer;
 use fieldvoice::telephony::call::CallRunner;
-use fieldvoice::telephony::sip::scenario::{ReportCall, fill};
+use fieldvoice::telephony::sip::scenario::{REPORT, ReportCall, fill};
 use fieldvoice::telephony::sip::{SipConfig, SipEndpoint};
 use fieldvoice::transcribe::{LoadOptions, Transcriber, WhisperTranscriber};
 
@@ -21,9 +21,6 @@ use super::{sipp, speech_wav};
 use crate::store::TestDb;
 use crate::support::root;
 
-/// The dictation: every required field but the asset.
-pub const REPORT: &str = "Customer Acme Foods. The condenser fan motor was not spinning. I replaced the condenser fan motor. \
-Labour, two and a half hours. Job status, closed.";
 
 fn tiny() -> Arc<dyn Transcriber> {
     static TINY: OnceLock<Arc<WhisperTranscriber>> = OnceLock::new();
